@@ -1,0 +1,150 @@
+/* The engine's event loop: one thread, one pollset for every child connection and GET
+ * stream, so a thousand idle streams cost a thousand file descriptors and nothing more.
+ * Other threads (upstream I/O) hand work back with mcpgw_engine_post(). */
+#include "mcpgw_engine_internal.h"
+#include "mcpgw_log.h"
+
+#include <apr_portable.h>
+#include <apr_signal.h>
+#include <stdlib.h>
+
+static volatile sig_atomic_t stop_requested;
+static apr_pollset_t *signal_pollset;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (signal_pollset)
+        apr_pollset_wakeup(signal_pollset); /* a write(2) to a pipe: async-signal-safe */
+}
+
+void mcpgw_engine_post(mcpgw_engine_t *engine, void (*fn)(void *), void *baton)
+{
+    engine_task_t *task = malloc(sizeof(*task));
+    if (!task)
+        abort();
+    task->next = NULL;
+    task->fn = fn;
+    task->baton = baton;
+    apr_thread_mutex_lock(engine->tasks_lock);
+    if (engine->tasks_tail)
+        engine->tasks_tail->next = task;
+    else
+        engine->tasks_head = task;
+    engine->tasks_tail = task;
+    apr_thread_mutex_unlock(engine->tasks_lock);
+    apr_pollset_wakeup(engine->pollset);
+}
+
+static void run_posted_tasks(mcpgw_engine_t *engine)
+{
+    engine_task_t *task;
+    apr_thread_mutex_lock(engine->tasks_lock);
+    task = engine->tasks_head;
+    engine->tasks_head = engine->tasks_tail = NULL;
+    apr_thread_mutex_unlock(engine->tasks_lock);
+    while (task) {
+        engine_task_t *next = task->next;
+        task->fn(task->baton);
+        free(task);
+        task = next;
+    }
+}
+
+static void on_session_removed(mcpgw_session_t *session, void *baton)
+{
+    engine_streams_close_session(baton, session);
+}
+
+static apr_status_t engine_setup(mcpgw_engine_t *engine)
+{
+    apr_status_t rv;
+    apr_os_sock_t fd = engine->opts.listen_fd;
+    mcpgw_mcp_server_options_t so = { 0 };
+    unsigned size = engine->opts.max_connections ? engine->opts.max_connections : 4096;
+
+    rv = apr_pollset_create(&engine->pollset, size + 16, engine->pool,
+                            APR_POLLSET_WAKEABLE | APR_POLLSET_NOCOPY);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = apr_os_sock_put(&engine->listener, &fd, engine->pool);
+    if (rv != APR_SUCCESS)
+        return rv;
+    apr_socket_opt_set(engine->listener, APR_SO_NONBLOCK, 1);
+    engine->listener_pfd.desc_type = APR_POLL_SOCKET;
+    engine->listener_pfd.desc.s = engine->listener;
+    engine->listener_pfd.reqevents = APR_POLLIN;
+    engine->listener_pfd.client_data = NULL; /* NULL marks the listener */
+    rv = apr_pollset_add(engine->pollset, &engine->listener_pfd);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = apr_thread_mutex_create(&engine->tasks_lock, APR_THREAD_MUTEX_DEFAULT, engine->pool);
+    if (rv != APR_SUCCESS)
+        return rv;
+    APR_RING_INIT(&engine->streams, engine_conn_t, link);
+
+    so.name = engine->opts.server_name;
+    so.version = engine->opts.server_version;
+    so.max_sessions = engine->opts.max_sessions;
+    so.session_idle_timeout = engine->opts.session_idle_timeout;
+    engine->server = mcpgw_mcp_server_create(engine->pool, &so);
+    mcpgw_mcp_server_set_catalog(engine->server,
+                                 mcpgw_catalog_create(engine->pool, engine->opts.tools_page_size, 1));
+    mcpgw_session_store_on_remove(mcpgw_mcp_server_sessions(engine->server), on_session_removed,
+                                  engine);
+    return APR_SUCCESS;
+}
+
+int mcpgw_engine_run(apr_pool_t *pool, const mcpgw_engine_options_t *options)
+{
+    mcpgw_engine_t *engine = apr_pcalloc(pool, sizeof(*engine));
+    apr_time_t last_sweep = apr_time_now();
+    apr_status_t rv;
+
+    engine->pool = pool;
+    engine->opts = *options;
+    rv = engine_setup(engine);
+    if (rv != APR_SUCCESS) {
+        char err[256];
+        mcpgw_log(MCPGW_LOG_ERR, "engine: setup failed: %s",
+                  apr_strerror(rv, err, sizeof(err)));
+        return MCPGW_ENGINE_EXIT_CONFIG;
+    }
+    signal_pollset = engine->pollset;
+    apr_signal(SIGTERM, on_stop_signal);
+    apr_signal(SIGINT, on_stop_signal);
+    apr_signal(SIGHUP, SIG_IGN);
+    apr_signal(SIGUSR1, SIG_IGN);
+    apr_signal(SIGPIPE, SIG_IGN);
+    mcpgw_log(MCPGW_LOG_NOTICE, "engine: started (pid %d)", (int)getpid());
+
+    while (!stop_requested) {
+        apr_int32_t n = 0;
+        const apr_pollfd_t *ready = NULL;
+        apr_time_t now;
+
+        rv = apr_pollset_poll(engine->pollset, apr_time_from_sec(1), &n, &ready);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EINTR(rv) && !APR_STATUS_IS_TIMEUP(rv)) {
+            char err[256];
+            mcpgw_log(MCPGW_LOG_ERR, "engine: poll failed: %s",
+                      apr_strerror(rv, err, sizeof(err)));
+            break;
+        }
+        for (apr_int32_t i = 0; rv == APR_SUCCESS && i < n; i++) {
+            if (ready[i].client_data == NULL)
+                engine_conn_accept(engine);
+            else
+                engine_conn_on_event(ready[i].client_data, ready[i].rtnevents);
+        }
+        run_posted_tasks(engine);
+        now = apr_time_now();
+        if (now - last_sweep >= apr_time_from_sec(1)) {
+            mcpgw_session_expire(mcpgw_mcp_server_sessions(engine->server), now);
+            last_sweep = now;
+        }
+    }
+    mcpgw_log(MCPGW_LOG_NOTICE, "engine: stopping");
+    signal_pollset = NULL;
+    return 0;
+}

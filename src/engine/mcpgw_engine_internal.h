@@ -1,0 +1,78 @@
+/* Structures shared by the engine's files; nothing outside src/engine includes this. */
+#ifndef MCPGW_ENGINE_INTERNAL_H
+#define MCPGW_ENGINE_INTERNAL_H
+
+#include "mcpgw_engine.h"
+#include "mcpgw_ipc.h"
+#include "mcpgw_mcp_server.h"
+
+#include <apr_poll.h>
+#include <apr_ring.h>
+#include <apr_thread_mutex.h>
+
+typedef struct engine_conn_t engine_conn_t;
+
+typedef enum {
+    CONN_IDLE,      /* waiting for a REQUEST frame */
+    CONN_BUSY,      /* a POST is waiting on upstream replies */
+    CONN_STREAMING  /* a GET stream: events are pushed until either side leaves */
+} conn_state_e;
+
+struct engine_conn_t {
+    APR_RING_ENTRY(engine_conn_t) link; /* in engine->streams while streaming */
+    mcpgw_engine_t *engine;
+    apr_pool_t *pool;      /* the connection's lifetime */
+    apr_pool_t *req_pool;  /* one request's lifetime; cleared after its END */
+    apr_socket_t *sock;
+    apr_pollfd_t pfd;
+    mcpgw_ipc_decoder_t in;
+    char *out;             /* bytes not yet written (malloc'd) */
+    apr_size_t out_len, out_off, out_cap;
+    conn_state_e state;
+    int closed;            /* socket gone; struct lives on while replies are pending */
+    mcpgw_exchange_t *exchange;
+    mcpgw_session_t *session; /* the GET stream's session, NULL when sessionless */
+};
+
+APR_RING_HEAD(conn_ring_t, engine_conn_t);
+
+/* Work handed to the loop from another thread (upstream I/O, health checks). */
+typedef struct engine_task_t {
+    struct engine_task_t *next;
+    void (*fn)(void *baton);
+    void *baton;
+} engine_task_t;
+
+struct mcpgw_engine_t {
+    apr_pool_t *pool;
+    mcpgw_engine_options_t opts;
+    apr_pollset_t *pollset;
+    apr_socket_t *listener;
+    apr_pollfd_t listener_pfd;
+    mcpgw_mcp_server_t *server;
+    struct conn_ring_t streams;  /* every open GET stream */
+    unsigned connections;
+    apr_thread_mutex_t *tasks_lock;
+    engine_task_t *tasks_head, *tasks_tail;
+    volatile int stopping;
+};
+
+/* mcpgw_engine_conn.c: connection I/O */
+void engine_conn_accept(mcpgw_engine_t *engine);
+void engine_conn_on_event(engine_conn_t *conn, apr_int16_t events);
+void engine_conn_send(engine_conn_t *conn, char type, const char *payload, apr_size_t len);
+void engine_conn_send_head(engine_conn_t *conn, int status, const char *const *headers);
+void engine_conn_finish(engine_conn_t *conn); /* END frame; back to idle */
+void engine_conn_close(engine_conn_t *conn);
+void engine_conn_release(engine_conn_t *conn); /* frees a closed conn once its replies are in */
+
+/* mcpgw_engine_requests.c: what a REQUEST frame asks for */
+void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t len);
+void engine_request_abandon(engine_conn_t *conn); /* the child left mid-request */
+void engine_streams_broadcast(mcpgw_engine_t *engine, const char *json, apr_size_t len);
+void engine_streams_close_session(mcpgw_engine_t *engine, mcpgw_session_t *session);
+
+/* mcpgw_engine.c: cross-thread hand-off into the loop */
+void mcpgw_engine_post(mcpgw_engine_t *engine, void (*fn)(void *), void *baton);
+
+#endif

@@ -1,0 +1,191 @@
+/* What the engine does with a child's REQUEST frame: POST goes through the MCP server and
+ * is answered when every reply is in; GET becomes an event stream; DELETE ends a session. */
+#include "mcpgw_engine_internal.h"
+#include "mcpgw_json.h"
+#include "mcpgw_jsonrpc.h"
+#include "mcpgw_log.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+static const char *meta_field(json_t *meta, const char *key)
+{
+    return mcpgw_json_string(meta, key);
+}
+
+static void send_json_answer(engine_conn_t *conn, int status, const char *session_id,
+                             const char *body, apr_size_t len)
+{
+    const char *headers[] = { "Content-Type", "application/json", NULL, NULL, NULL };
+    if (session_id) {
+        headers[2] = "Mcp-Session-Id";
+        headers[3] = session_id;
+    }
+    engine_conn_send_head(conn, status, body ? headers : NULL);
+    if (body)
+        engine_conn_send(conn, MCPGW_IPC_DATA, body, len);
+    engine_conn_finish(conn);
+}
+
+static void send_error_answer(engine_conn_t *conn, int status, int code, const char *message)
+{
+    apr_size_t len;
+    json_t *err = mcpgw_jsonrpc_error(NULL, code, message, NULL);
+    const char *body = mcpgw_json_dump(conn->req_pool, err, &len);
+    json_decref(err);
+    send_json_answer(conn, status, NULL, body, len);
+}
+
+static void exchange_done(mcpgw_exchange_t *ex, void *baton)
+{
+    engine_conn_t *conn = baton;
+    apr_size_t len = 0;
+    const char *body;
+
+    if (conn->closed) {
+        engine_conn_release(conn);
+        return;
+    }
+    body = mcpgw_exchange_body(ex, &len);
+    send_json_answer(conn, ex->status, ex->session_id, body, len);
+}
+
+static void handle_post(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
+{
+    mcpgw_exchange_t *ex = mcpgw_exchange_create(conn->req_pool);
+    conn->exchange = ex;
+    conn->state = CONN_BUSY;
+    mcpgw_mcp_server_post(conn->engine->server, req, ex);
+    if (ex->pending == 0) {
+        exchange_done(ex, conn);
+        return;
+    }
+    engine_conn_send(conn, MCPGW_IPC_ACCEPTED, NULL, 0);
+    /* Set only now: replies filled during dispatch must not answer a half-built batch. */
+    ex->on_done = exchange_done;
+    ex->on_done_baton = conn;
+}
+
+static void handle_get(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
+{
+    static const char *const headers[] = { "Content-Type", "text/event-stream",
+                                           "Cache-Control", "no-cache",
+                                           "X-Accel-Buffering", "no", NULL, NULL };
+    mcpgw_session_t *session;
+    const char *event;
+    int status;
+
+    if (req->protocol_version && strcmp(req->protocol_version, "2026-07-28") == 0) {
+        /* The stateless revision has no GET stream (it listens through a POST). */
+        const char *h[] = { "Allow", "POST", NULL, NULL };
+        engine_conn_send_head(conn, 405, h);
+        engine_conn_finish(conn);
+        return;
+    }
+    status = mcpgw_mcp_server_session_for(conn->engine->server, req, 0, &session);
+    if (status) {
+        send_error_answer(conn, status,
+                          status == 404 ? MCPGW_MCP_SESSION_NOT_FOUND : MCPGW_MCP_BAD_REQUEST,
+                          status == 404 ? "Session not found" : "Bad Request");
+        return;
+    }
+    conn->state = CONN_STREAMING;
+    conn->session = session;
+    APR_RING_INSERT_TAIL(&conn->engine->streams, conn, engine_conn_t, link);
+    engine_conn_send_head(conn, 200, headers);
+    event = apr_pstrcat(conn->req_pool, "data: ", mcpgw_mcp_server_stream_opened_event(),
+                        "\n\n", NULL);
+    engine_conn_send(conn, MCPGW_IPC_DATA, event, strlen(event));
+}
+
+static void handle_delete(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
+{
+    mcpgw_session_t *session;
+    int status = mcpgw_mcp_server_session_for(conn->engine->server, req, 1, &session);
+    if (status) {
+        send_error_answer(conn, status,
+                          status == 404 ? MCPGW_MCP_SESSION_NOT_FOUND : MCPGW_MCP_BAD_REQUEST,
+                          status == 404 ? "Session not found"
+                                        : "Bad Request: Mcp-Session-Id header is required");
+        return;
+    }
+    mcpgw_session_remove(mcpgw_mcp_server_sessions(conn->engine->server), session);
+    engine_conn_send_head(conn, 200, NULL);
+    engine_conn_finish(conn);
+}
+
+void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t len)
+{
+    const char *nl = memchr(payload, '\n', len);
+    mcpgw_mcp_request_t req = { 0 };
+    json_t *meta;
+
+    meta = nl ? mcpgw_json_load(conn->req_pool, payload, (apr_size_t)(nl - payload), NULL)
+              : NULL;
+    if (!json_is_object(meta)) {
+        mcpgw_log(MCPGW_LOG_WARNING, "engine: unreadable request frame from a child");
+        engine_conn_close(conn);
+        return;
+    }
+    req.http_method = meta_field(meta, "method");
+    req.session_id = meta_field(meta, "session");
+    req.protocol_version = meta_field(meta, "version");
+    req.mcp_method = meta_field(meta, "mcp_method");
+    req.mcp_name = meta_field(meta, "mcp_name");
+    req.accept = meta_field(meta, "accept");
+    req.principal = meta_field(meta, "principal");
+    req.body = nl + 1;
+    req.body_len = len - (apr_size_t)(nl + 1 - payload);
+
+    if (!req.http_method)
+        engine_conn_close(conn);
+    else if (strcmp(req.http_method, "POST") == 0)
+        handle_post(conn, &req);
+    else if (strcmp(req.http_method, "GET") == 0)
+        handle_get(conn, &req);
+    else if (strcmp(req.http_method, "DELETE") == 0)
+        handle_delete(conn, &req);
+    else
+        send_error_answer(conn, 405, MCPGW_MCP_BAD_REQUEST, "Method not allowed");
+}
+
+void engine_request_abandon(engine_conn_t *conn)
+{
+    mcpgw_exchange_t *ex = conn->exchange;
+    if (ex)
+        ex->abandoned = 1;
+    /* The upstream layer learns of it through the exchange; exchange_done frees conn. */
+}
+
+void engine_streams_broadcast(mcpgw_engine_t *engine, const char *json, apr_size_t len)
+{
+    engine_conn_t *conn, *next;
+    apr_pool_t *scratch;
+    char *event;
+    apr_size_t event_len = len + 8;
+
+    apr_pool_create(&scratch, engine->pool);
+    event = apr_palloc(scratch, event_len + 1);
+    memcpy(event, "data: ", 6);
+    memcpy(event + 6, json, len);
+    memcpy(event + 6 + len, "\n\n", 3);
+    for (conn = APR_RING_FIRST(&engine->streams); conn != APR_RING_SENTINEL(&engine->streams,
+                                                                             engine_conn_t, link);
+         conn = next) {
+        next = APR_RING_NEXT(conn, link);
+        engine_conn_send(conn, MCPGW_IPC_DATA, event, event_len);
+    }
+    apr_pool_destroy(scratch);
+}
+
+void engine_streams_close_session(mcpgw_engine_t *engine, mcpgw_session_t *session)
+{
+    engine_conn_t *conn, *next;
+    for (conn = APR_RING_FIRST(&engine->streams); conn != APR_RING_SENTINEL(&engine->streams,
+                                                                             engine_conn_t, link);
+         conn = next) {
+        next = APR_RING_NEXT(conn, link);
+        if (conn->session == session)
+            engine_conn_finish(conn);
+    }
+}

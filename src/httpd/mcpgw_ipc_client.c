@@ -1,0 +1,126 @@
+#include "mcpgw_ipc_client.h"
+
+#include <apr_strings.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static apr_status_t close_client(void *data)
+{
+    mcpgw_ipc_client_t *c = data;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    mcpgw_ipc_decoder_free(&c->in);
+    return APR_SUCCESS;
+}
+
+apr_status_t mcpgw_ipc_client_open(apr_pool_t *pool, const char *socket_path,
+                                   mcpgw_ipc_client_t **out)
+{
+    struct sockaddr_un addr;
+    mcpgw_ipc_client_t *c = apr_pcalloc(pool, sizeof(*c));
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    apr_cpystrn(addr.sun_path, socket_path, sizeof(addr.sun_path));
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        return APR_FROM_OS_ERROR(errno);
+    mcpgw_ipc_decoder_init(&c->in, 0);
+    apr_pool_cleanup_register(pool, c, close_client, apr_pool_cleanup_null);
+    if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+        return APR_FROM_OS_ERROR(errno);
+    *out = c;
+    return APR_SUCCESS;
+}
+
+apr_status_t mcpgw_ipc_client_send(mcpgw_ipc_client_t *c, char type, const char *a,
+                                   apr_size_t alen, const char *b, apr_size_t blen)
+{
+    unsigned char header[MCPGW_IPC_HEADER_LEN];
+    struct iovec iov[3];
+    int n = 0;
+
+    mcpgw_ipc_header_encode(header, type, alen + blen);
+    iov[n].iov_base = header;
+    iov[n++].iov_len = sizeof(header);
+    if (alen) {
+        iov[n].iov_base = (void *)a;
+        iov[n++].iov_len = alen;
+    }
+    if (blen) {
+        iov[n].iov_base = (void *)b;
+        iov[n++].iov_len = blen;
+    }
+    while (n > 0) {
+        ssize_t w = writev(c->fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return APR_FROM_OS_ERROR(errno);
+        }
+        while (n > 0 && (size_t)w >= iov[0].iov_len) {
+            w -= (ssize_t)iov[0].iov_len;
+            memmove(iov, iov + 1, sizeof(iov[0]) * (size_t)(--n));
+        }
+        if (n > 0) {
+            iov[0].iov_base = (char *)iov[0].iov_base + w;
+            iov[0].iov_len -= (size_t)w;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t mcpgw_ipc_client_next(mcpgw_ipc_client_t *c, int timeout_ms, int watch_fd,
+                                   int *client_event, char *type, const char **payload,
+                                   apr_size_t *len)
+{
+    *client_event = 0;
+    for (;;) {
+        struct pollfd pfd[2];
+        int got = mcpgw_ipc_decoder_next(&c->in, type, payload, len);
+        int nfds = 1, r;
+        apr_size_t avail;
+        char *space;
+        ssize_t n;
+
+        if (got > 0)
+            return APR_SUCCESS;
+        if (got < 0)
+            return APR_EGENERAL;
+        pfd[0].fd = c->fd;
+        pfd[0].events = POLLIN;
+        if (watch_fd >= 0) {
+            pfd[1].fd = watch_fd;
+            pfd[1].events = POLLIN;
+            nfds = 2;
+        }
+        r = poll(pfd, (nfds_t)nfds, timeout_ms);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return APR_FROM_OS_ERROR(errno);
+        }
+        if (r == 0)
+            return APR_TIMEUP;
+        if (nfds == 2 && pfd[1].revents) {
+            *client_event = 1;
+            return APR_EOF;
+        }
+        space = mcpgw_ipc_decoder_space(&c->in, 65536, &avail);
+        n = read(c->fd, space, avail);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return APR_FROM_OS_ERROR(errno);
+        }
+        if (n == 0)
+            return APR_EOF;
+        mcpgw_ipc_decoder_commit(&c->in, (apr_size_t)n);
+    }
+}
