@@ -35,6 +35,7 @@ typedef struct {
     pid_t parent_pid;
     apr_proc_t proc;
     int running;
+    int registered;            /* with apr_proc_other_child (unregistering twice crashes) */
     int stopping;
     apr_time_t started;
 } supervisor_t;
@@ -43,6 +44,14 @@ typedef struct {
 static supervisor_t *current;
 
 static apr_status_t start_engine(supervisor_t *sup);
+
+static void unregister_engine(supervisor_t *sup)
+{
+    if (sup->registered) {
+        apr_proc_other_child_unregister(sup);
+        sup->registered = 0;
+    }
+}
 
 static int make_socket(supervisor_t *sup)
 {
@@ -96,7 +105,7 @@ static void engine_maintenance(int reason, void *data, apr_wait_t status)
     supervisor_t *sup = data;
     switch (reason) {
     case APR_OC_REASON_DEATH:
-        apr_proc_other_child_unregister(sup);
+        unregister_engine(sup);
         sup->running = 0;
         if (sup->stopping)
             return;
@@ -113,7 +122,7 @@ static void engine_maintenance(int reason, void *data, apr_wait_t status)
         start_engine(sup);
         break;
     case APR_OC_REASON_LOST:
-        apr_proc_other_child_unregister(sup);
+        unregister_engine(sup);
         sup->running = 0;
         if (!sup->stopping)
             start_engine(sup);
@@ -132,18 +141,24 @@ static void run_engine_child(supervisor_t *sup)
 
     /* Its own process group: httpd signals its group on restart, and the engine answers
      * only to its supervisor. Die with the parent, whatever kills it. */
+    sigset_t none;
+
     setpgid(0, 0);
+    ap_close_listeners();
+    if (ap_unixd_setup_child() != 0)
+        _exit(MCPGW_ENGINE_EXIT_CONFIG);
+    /* After the uid change, which clears it. */
 #ifdef __linux__
     prctl(PR_SET_PDEATHSIG, SIGTERM);
 #endif
     if (getppid() != sup->parent_pid)
         _exit(0);
-    ap_close_listeners();
-    if (ap_unixd_setup_child() != 0)
-        _exit(MCPGW_ENGINE_EXIT_CONFIG);
+    /* httpd's parent may fork us with signals blocked or handled its own way. */
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
 
     apr_pool_create(&pool, NULL);
     mcpgw_log_bridge_install(sup->server);
@@ -169,6 +184,7 @@ static apr_status_t start_engine(supervisor_t *sup)
     sup->running = 1;
     sup->started = apr_time_now();
     apr_proc_other_child_register(&sup->proc, engine_maintenance, sup, NULL, sup->pool);
+    sup->registered = 1;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, sup->server, "engine started (pid %d)",
                  (int)sup->proc.pid);
     return APR_SUCCESS;
@@ -182,8 +198,10 @@ static apr_status_t stop_engine(void *data)
     if (getpid() != sup->parent_pid)
         return APR_SUCCESS;
     sup->stopping = 1;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, sup->server, "stopping engine (pid %d)",
+                 sup->running ? (int)sup->proc.pid : 0);
+    unregister_engine(sup);
     if (sup->running) {
-        apr_proc_other_child_unregister(sup);
         kill(sup->proc.pid, SIGTERM);
         /* The engine stops its upstreams before it exits; give it a moment, then insist. */
         for (int i = 0; i < 50; i++) {
@@ -230,7 +248,9 @@ int mcpgw_supervisor_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
     sup->listen_fd = make_socket(sup);
     if (sup->listen_fd < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
-    apr_pool_cleanup_register(pconf, sup, stop_engine, apr_pool_cleanup_null);
+    /* A pre-cleanup runs before the pool's other cleanups, among them the one that drops
+     * the other-child registration: we unregister it ourselves, exactly once. */
+    apr_pool_pre_cleanup_register(pconf, sup, stop_engine);
     current = sup;
     if (start_engine(sup) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
