@@ -85,7 +85,6 @@ static void reply_result(request_ctx_t *c, json_t *id, json_t *result)
     if (c->stateless)
         stamp_stateless_result(c->server, result);
     mcpgw_exchange_fill(c->ex, slot, mcpgw_jsonrpc_result(id, result));
-    json_decref(result);
 }
 
 static json_t *server_capabilities(void)
@@ -246,7 +245,6 @@ void mcpgw_tool_call_finish(mcpgw_tool_call_t *call, json_t *result, json_t *err
     }
     else {
         reply = mcpgw_jsonrpc_result(call->request_id, result);
-        json_decref(result);
     }
     mcpgw_exchange_fill(call->exchange, call->slot, reply);
 }
