@@ -23,7 +23,15 @@ struct mcpgw_exchange_t {
     mcpgw_exchange_done_fn on_done;
     void *on_done_baton;
     int abandoned;          /* the caller left; replies are dropped */
+    /* Set by subscriptions/listen (stateless revision): instead of a reply, the answer
+     * becomes an event stream of the notifications named by listen_topics. */
+    json_t *listen_id;      /* the listen request's id, owned by pool */
+    unsigned listen_topics; /* MCPGW_TOPIC_* bits */
 };
+
+#define MCPGW_TOPIC_TOOLS_LIST_CHANGED     1u
+#define MCPGW_TOPIC_PROMPTS_LIST_CHANGED   2u
+#define MCPGW_TOPIC_RESOURCES_LIST_CHANGED 4u
 
 mcpgw_exchange_t *mcpgw_exchange_create(apr_pool_t *pool);
 

@@ -1,8 +1,8 @@
 #include "mcpgw_http_rules.h"
-#include "mcpgw_protocol.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Compares the media range [r, r+rlen) with type, honouring wildcards (any, type-any). */
@@ -134,11 +134,6 @@ void mcpgw_http_rules_check(apr_pool_t *pool, const mcpgw_http_head_t *head,
         out->status = 405;
         out->reason = "Method not allowed";
         out->allow = "GET, POST, DELETE";
-        return;
-    }
-    if (head->protocol_version && !mcpgw_protocol_is_supported(head->protocol_version)) {
-        out->status = 400;
-        out->reason = "Bad Request: Unsupported protocol version";
         return;
     }
     if (strcmp(m, "POST") == 0) {

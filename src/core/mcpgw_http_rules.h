@@ -1,5 +1,6 @@
 /* The HTTP-level rules of the Streamable HTTP transport that need no state: allowed
- * methods, Accept, MCP-Protocol-Version and Origin. httpd children apply them before
+ * methods, Content-Type, Accept and Origin. (MCP-Protocol-Version is judged by the engine:
+ * the stateless revision answers a bad one with the request's own id.) httpd children apply them before
  * anything crosses to the engine, so a bad request costs no IPC round trip. */
 #ifndef MCPGW_HTTP_RULES_H
 #define MCPGW_HTTP_RULES_H

@@ -16,7 +16,10 @@ struct mcpgw_mcp_server_t {
     mcpgw_mcp_server_options_t opts;
     mcpgw_session_store_t *sessions;
     mcpgw_catalog_t *catalog;
+    json_t *server_info_json; /* {"name","version"}, owned by pool */
 };
+
+static json_t *server_info(const mcpgw_mcp_server_t *s);
 
 /* What one request is being handled under. */
 typedef struct {
@@ -37,6 +40,7 @@ mcpgw_mcp_server_t *mcpgw_mcp_server_create(apr_pool_t *pool,
     s->sessions = mcpgw_session_store_create(pool, options->max_sessions,
                                              options->session_idle_timeout);
     s->catalog = mcpgw_catalog_create(pool, 0, 1);
+    s->server_info_json = mcpgw_json_own(pool, server_info(s));
     return s;
 }
 
@@ -92,7 +96,6 @@ static json_t *server_capabilities(void)
     return json_pack("{s:{s:b}}", "tools", "listChanged", 1);
 }
 
-static json_t *server_info(const mcpgw_mcp_server_t *s);
 static json_t *server_info(const mcpgw_mcp_server_t *s)
 {
     return json_pack("{s:s, s:s}", "name", s->opts.name, "version", s->opts.version);
@@ -175,11 +178,18 @@ static void do_tools_list(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
     }
     if (c->stateless) {
         /* Splice the stateless stamp into the cached text instead of re-encoding it. */
-        static const char stamp[] = "{\"resultType\":\"complete\",";
-        char *stamped = apr_palloc(c->ex->pool, page_len + sizeof(stamp));
-        memcpy(stamped, stamp, sizeof(stamp) - 1);
-        memcpy(stamped + sizeof(stamp) - 1, page + 1, page_len - 1);
-        page_len += sizeof(stamp) - 2;
+        /* Private: what a caller sees depends on its key. A minute: list_changed tells
+         * listening clients sooner. */
+        const char *stamp = apr_psprintf(
+            c->ex->pool,
+            "{\"resultType\":\"complete\",\"ttlMs\":60000,\"cacheScope\":\"private\","
+            "\"_meta\":{\"io.modelcontextprotocol/serverInfo\":%s},",
+            mcpgw_json_dump(c->ex->pool, c->server->server_info_json, NULL));
+        apr_size_t stamp_len = strlen(stamp);
+        char *stamped = apr_palloc(c->ex->pool, page_len + stamp_len);
+        memcpy(stamped, stamp, stamp_len);
+        memcpy(stamped + stamp_len, page + 1, page_len - 1);
+        page_len += stamp_len - 1;
         stamped[page_len] = '\0';
         page = stamped;
     }
@@ -249,6 +259,27 @@ void mcpgw_tool_call_finish(mcpgw_tool_call_t *call, json_t *result, json_t *err
     mcpgw_exchange_fill(call->exchange, call->slot, reply);
 }
 
+/* subscriptions/listen: the exchange turns into a notification stream (the engine opens
+ * it); no reply slot is used until the stream ends. */
+static void do_listen(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
+{
+    json_t *wanted = json_is_object(m->params) ? json_object_get(m->params, "notifications") : NULL;
+    unsigned topics = 0;
+    if (wanted && !json_is_object(wanted)) {
+        reply_error(c, m->id, MCPGW_JSONRPC_INVALID_PARAMS,
+                    "Invalid params: notifications must be an object");
+        return;
+    }
+    if (json_is_true(json_object_get(wanted, "toolsListChanged")))
+        topics |= MCPGW_TOPIC_TOOLS_LIST_CHANGED;
+    if (json_is_true(json_object_get(wanted, "promptsListChanged")))
+        topics |= MCPGW_TOPIC_PROMPTS_LIST_CHANGED;
+    if (json_is_true(json_object_get(wanted, "resourcesListChanged")))
+        topics |= MCPGW_TOPIC_RESOURCES_LIST_CHANGED;
+    c->ex->listen_id = mcpgw_json_own(c->ex->pool, json_incref(m->id));
+    c->ex->listen_topics = topics;
+}
+
 static void dispatch_request(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
 {
     const char *method = m->method;
@@ -268,6 +299,8 @@ static void dispatch_request(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
     }
     else if (strcmp(method, "server/discover") == 0)
         do_discover(c, m);
+    else if (c->stateless && strcmp(method, "subscriptions/listen") == 0)
+        do_listen(c, m);
     else
         reply_error(c, m->id, MCPGW_JSONRPC_METHOD_NOT_FOUND,
                     apr_psprintf(c->ex->pool, "Method not found: %s", method));
@@ -387,12 +420,12 @@ static int is_initialize(const json_t *msg)
     return method && strcmp(method, "initialize") == 0;
 }
 
-/* Methods the gateway answers itself; anything else is "method not found" (which the
- * stateless revision also signals with HTTP 404). */
-static int is_known_method(const char *method)
+/* Methods the stateless revision keeps; the others (initialize, ping, logging/setLevel,
+ * ...) are gone from it, and a method we lack is "not found" with HTTP 404 there. */
+static int is_stateless_method(const char *method)
 {
-    static const char *const known[] = { "initialize", "ping", "tools/list", "tools/call",
-                                         "server/discover", NULL };
+    static const char *const known[] = { "tools/list", "tools/call", "server/discover",
+                                         "subscriptions/listen", NULL };
     for (const char *const *k = known; *k; k++)
         if (strcmp(*k, method) == 0)
             return 1;
@@ -406,6 +439,7 @@ static int admit_stateless(request_ctx_t *c, json_t *body, const mcpgw_jsonrpc_m
     mcpgw_exchange_t *ex = c->ex;
     json_t *meta = request_meta(body);
     const char *meta_ver = mcpgw_json_string(meta, META_PROTOCOL_VERSION);
+    const char *requested = meta_ver ? meta_ver : c->req->protocol_version;
     const char *mismatch;
 
     if (ex->is_batch) {
@@ -420,13 +454,21 @@ static int admit_stateless(request_ctx_t *c, json_t *body, const mcpgw_jsonrpc_m
     }
     if (m->kind != MCPGW_MSG_REQUEST)
         return 1; /* notifications and invalid messages take the common path */
-    if (meta_ver && !mcpgw_protocol_is_supported(meta_ver)) {
+    /* Headers first: a header that disagrees with the body is a mismatch whatever the
+     * versions involved. */
+    mismatch = header_mismatch(ex->pool, c->req, m, meta_ver);
+    if (mismatch) {
+        refuse_with(ex, 400, mcpgw_jsonrpc_error(m->id, MCPGW_MCP_HEADER_MISMATCH, mismatch,
+                                                 NULL));
+        return 0;
+    }
+    if (requested && !mcpgw_protocol_is_supported(requested)) {
         refuse_with(ex, 400,
                     mcpgw_jsonrpc_error(m->id, MCPGW_MCP_UNSUPPORTED_VERSION,
                                         "Unsupported protocol version",
                                         json_pack("{s:o, s:s}", "supported",
                                                   mcpgw_protocol_versions_json(), "requested",
-                                                  meta_ver)));
+                                                  requested)));
         return 0;
     }
     if (!meta_ver || !json_is_object(json_object_get(meta, META_CLIENT_CAPABILITIES))) {
@@ -436,13 +478,7 @@ static int admit_stateless(request_ctx_t *c, json_t *body, const mcpgw_jsonrpc_m
                                         " and " META_CLIENT_CAPABILITIES, NULL));
         return 0;
     }
-    mismatch = header_mismatch(ex->pool, c->req, m, meta_ver);
-    if (mismatch) {
-        refuse_with(ex, 400, mcpgw_jsonrpc_error(m->id, MCPGW_MCP_HEADER_MISMATCH, mismatch,
-                                                 NULL));
-        return 0;
-    }
-    if (!is_known_method(m->method)) {
+    if (!is_stateless_method(m->method)) {
         refuse_with(ex, 404, mcpgw_jsonrpc_error(m->id, MCPGW_JSONRPC_METHOD_NOT_FOUND,
                                                  apr_psprintf(ex->pool, "Method not found: %s",
                                                               m->method), NULL));
@@ -510,8 +546,10 @@ void mcpgw_mcp_server_post(mcpgw_mcp_server_t *server, const mcpgw_mcp_request_t
     c.version = req->protocol_version ? req->protocol_version
                 : first_meta_version  ? first_meta_version
                                       : MCPGW_PROTOCOL_HTTP_DEFAULT;
-    c.stateless = !has_initialize && (!mcpgw_protocol_uses_sessions(c.version) ||
-                                      (first_meta_version && !req->session_id));
+    /* A request carrying the stateless revision's _meta (or its header) is served
+     * statelessly, even one named initialize (which that revision no longer has). */
+    c.stateless = (req->protocol_version && !mcpgw_protocol_uses_sessions(req->protocol_version)) ||
+                  (first_meta_version && !req->session_id);
     if (c.stateless) {
         mcpgw_jsonrpc_classify(first, &first_msg);
         if (!admit_stateless(&c, body, &first_msg))
@@ -556,7 +594,7 @@ void mcpgw_mcp_server_post(mcpgw_mcp_server_t *server, const mcpgw_mcp_request_t
             break;
         }
     }
-    if (ex->replies->nelts == 0)
+    if (ex->replies->nelts == 0 && !ex->listen_id)
         ex->status = 202;
 }
 

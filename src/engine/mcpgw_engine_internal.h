@@ -32,6 +32,10 @@ struct engine_conn_t {
     int closed;            /* socket gone; struct lives on while replies are pending */
     mcpgw_exchange_t *exchange;
     mcpgw_session_t *session; /* the GET stream's session, NULL when sessionless */
+    /* A subscriptions/listen stream (stateless revision): what it asked for and the id its
+     * notifications are tagged with. A GET stream has topics == ALL and no id. */
+    unsigned topics;
+    const char *subscription_id; /* JSON text of the listen request's id, or NULL */
 };
 
 APR_RING_HEAD(conn_ring_t, engine_conn_t);
@@ -69,7 +73,8 @@ void engine_conn_release(engine_conn_t *conn); /* frees a closed conn once its r
 /* mcpgw_engine_requests.c: what a REQUEST frame asks for */
 void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t len);
 void engine_request_abandon(engine_conn_t *conn); /* the child left mid-request */
-void engine_streams_broadcast(mcpgw_engine_t *engine, const char *json, apr_size_t len);
+/* Sends a notification (method, no params) to every stream that wants the topic. */
+void engine_streams_notify(mcpgw_engine_t *engine, const char *method, unsigned topic);
 void engine_streams_close_session(mcpgw_engine_t *engine, mcpgw_session_t *session);
 
 /* mcpgw_engine.c: cross-thread hand-off into the loop */

@@ -4,13 +4,42 @@
 #include "mcpgw_json.h"
 #include "mcpgw_jsonrpc.h"
 #include "mcpgw_log.h"
+#include "mcpgw_protocol.h"
 
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *meta_field(json_t *meta, const char *key)
 {
     return mcpgw_json_string(meta, key);
+}
+
+static void send_event(engine_conn_t *conn, const char *json, apr_size_t len)
+{
+    char *event = malloc(len + 9);
+    if (!event)
+        abort();
+    memcpy(event, "data: ", 6);
+    memcpy(event + 6, json, len);
+    memcpy(event + 6 + len, "\n\n", 2);
+    engine_conn_send(conn, MCPGW_IPC_DATA, event, len + 8);
+    free(event);
+}
+
+/* A listen stream's notifications name the subscription they belong to. */
+static void send_notification(engine_conn_t *conn, const char *method)
+{
+    char buf[512];
+    int n;
+    if (conn->subscription_id)
+        n = apr_snprintf(buf, sizeof(buf),
+                         "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{\"_meta\":"
+                         "{\"io.modelcontextprotocol/subscriptionId\":%s}}}",
+                         method, conn->subscription_id);
+    else
+        n = apr_snprintf(buf, sizeof(buf), "{\"jsonrpc\":\"2.0\",\"method\":\"%s\"}", method);
+    send_event(conn, buf, (apr_size_t)n);
 }
 
 static void send_json_answer(engine_conn_t *conn, int status, const char *session_id,
@@ -50,12 +79,34 @@ static void exchange_done(mcpgw_exchange_t *ex, void *baton)
     send_json_answer(conn, ex->status, ex->session_id, body, len);
 }
 
+static void start_stream(engine_conn_t *conn, mcpgw_session_t *session, unsigned topics,
+                         const char *subscription_id)
+{
+    static const char *const headers[] = { "Content-Type", "text/event-stream",
+                                           "Cache-Control", "no-cache",
+                                           "X-Accel-Buffering", "no", NULL, NULL };
+    conn->state = CONN_STREAMING;
+    conn->session = session;
+    conn->topics = topics;
+    conn->subscription_id = subscription_id;
+    APR_RING_INSERT_TAIL(&conn->engine->streams, conn, engine_conn_t, link);
+    engine_conn_send_head(conn, 200, headers);
+}
+
 static void handle_post(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
 {
     mcpgw_exchange_t *ex = mcpgw_exchange_create(conn->req_pool);
     conn->exchange = ex;
     conn->state = CONN_BUSY;
     mcpgw_mcp_server_post(conn->engine->server, req, ex);
+    if (ex->listen_id && ex->pending == 0) {
+        /* subscriptions/listen: acknowledged first, then only what was asked for. */
+        const char *id = mcpgw_json_dump(conn->req_pool, ex->listen_id, NULL);
+        conn->exchange = NULL;
+        start_stream(conn, NULL, ex->listen_topics, id);
+        send_notification(conn, "notifications/subscriptions/acknowledged");
+        return;
+    }
     if (ex->pending == 0) {
         exchange_done(ex, conn);
         return;
@@ -66,16 +117,24 @@ static void handle_post(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
     ex->on_done_baton = conn;
 }
 
+/* Refuses a GET or DELETE whose MCP-Protocol-Version we do not speak; 1 when refused. */
+static int refuse_bad_version(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
+{
+    if (!req->protocol_version || mcpgw_protocol_is_supported(req->protocol_version))
+        return 0;
+    send_error_answer(conn, 400, MCPGW_MCP_BAD_REQUEST, "Bad Request: Unsupported protocol version");
+    return 1;
+}
+
 static void handle_get(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
 {
-    static const char *const headers[] = { "Content-Type", "text/event-stream",
-                                           "Cache-Control", "no-cache",
-                                           "X-Accel-Buffering", "no", NULL, NULL };
     mcpgw_session_t *session;
-    const char *event;
+    const char *opened = mcpgw_mcp_server_stream_opened_event();
     int status;
 
-    if (req->protocol_version && strcmp(req->protocol_version, "2026-07-28") == 0) {
+    if (refuse_bad_version(conn, req))
+        return;
+    if (req->protocol_version && !mcpgw_protocol_uses_sessions(req->protocol_version)) {
         /* The stateless revision has no GET stream (it listens through a POST). */
         const char *h[] = { "Allow", "POST", NULL, NULL };
         engine_conn_send_head(conn, 405, h);
@@ -89,19 +148,17 @@ static void handle_get(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
                           status == 404 ? "Session not found" : "Bad Request");
         return;
     }
-    conn->state = CONN_STREAMING;
-    conn->session = session;
-    APR_RING_INSERT_TAIL(&conn->engine->streams, conn, engine_conn_t, link);
-    engine_conn_send_head(conn, 200, headers);
-    event = apr_pstrcat(conn->req_pool, "data: ", mcpgw_mcp_server_stream_opened_event(),
-                        "\n\n", NULL);
-    engine_conn_send(conn, MCPGW_IPC_DATA, event, strlen(event));
+    start_stream(conn, session, ~0u, NULL);
+    send_event(conn, opened, strlen(opened));
 }
 
 static void handle_delete(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
 {
     mcpgw_session_t *session;
-    int status = mcpgw_mcp_server_session_for(conn->engine->server, req, 1, &session);
+    int status;
+    if (refuse_bad_version(conn, req))
+        return;
+    status = mcpgw_mcp_server_session_for(conn->engine->server, req, 1, &session);
     if (status) {
         send_error_answer(conn, status,
                           status == 404 ? MCPGW_MCP_SESSION_NOT_FOUND : MCPGW_MCP_BAD_REQUEST,
@@ -157,25 +214,15 @@ void engine_request_abandon(engine_conn_t *conn)
     /* The upstream layer learns of it through the exchange; exchange_done frees conn. */
 }
 
-void engine_streams_broadcast(mcpgw_engine_t *engine, const char *json, apr_size_t len)
+void engine_streams_notify(mcpgw_engine_t *engine, const char *method, unsigned topic)
 {
     engine_conn_t *conn, *next;
-    apr_pool_t *scratch;
-    char *event;
-    apr_size_t event_len = len + 8;
-
-    apr_pool_create(&scratch, engine->pool);
-    event = apr_palloc(scratch, event_len + 1);
-    memcpy(event, "data: ", 6);
-    memcpy(event + 6, json, len);
-    memcpy(event + 6 + len, "\n\n", 3);
-    for (conn = APR_RING_FIRST(&engine->streams); conn != APR_RING_SENTINEL(&engine->streams,
-                                                                             engine_conn_t, link);
-         conn = next) {
+    for (conn = APR_RING_FIRST(&engine->streams);
+         conn != APR_RING_SENTINEL(&engine->streams, engine_conn_t, link); conn = next) {
         next = APR_RING_NEXT(conn, link);
-        engine_conn_send(conn, MCPGW_IPC_DATA, event, event_len);
+        if (conn->topics & topic)
+            send_notification(conn, method);
     }
-    apr_pool_destroy(scratch);
 }
 
 void engine_streams_close_session(mcpgw_engine_t *engine, mcpgw_session_t *session)

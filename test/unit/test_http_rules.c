@@ -33,7 +33,6 @@ START_TEST(post_needs_json_and_both_accepts)
     ck_assert_int_eq(check("GET", "application/json", NULL, NULL, NULL, NULL), 406);
     ck_assert_int_eq(check("GET", "text/event-stream", NULL, NULL, NULL, NULL), 0);
     ck_assert_int_eq(check("PUT", both, NULL, NULL, NULL, NULL), 405);
-    ck_assert_int_eq(check("POST", both, "application/json", NULL, "2020-01-01", NULL), 400);
     ck_assert_int_eq(check("POST", both, "application/json", NULL, "2025-06-18", NULL), 0);
 }
 END_TEST
