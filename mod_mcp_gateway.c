@@ -1,12 +1,12 @@
 /* mod_mcp_gateway: an MCP (Model Context Protocol) gateway inside Apache httpd.
  *
  * This file only wires hooks to where the work is done:
- *   directives           src/httpd/mcpgw_config.c
+ *   directives           src/httpd/mcpgw_directives.c
  *   engine process       src/httpd/mcpgw_supervisor.c   (forks src/engine/)
  *   /mcp endpoint        src/httpd/mcpgw_handler_mcp.c  (-> engine over src/ipc/)
  *   MCP protocol rules   src/core/
  */
-#include "mcpgw_config.h"
+#include "mcpgw_directives.h"
 #include "mcpgw_handler_mcp.h"
 #include "mcpgw_supervisor.h"
 
@@ -22,10 +22,10 @@ static void register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(mcp_gateway) = {
     STANDARD20_MODULE_STUFF,
-    mcpgw_config_create_dir,
-    mcpgw_config_merge_dir,
-    mcpgw_config_create_server,
-    mcpgw_config_merge_server,
+    mcpgw_directives_create_dir,
+    mcpgw_directives_merge_dir,
+    mcpgw_directives_create_server,
+    mcpgw_directives_merge_server,
     mcpgw_directives,
     register_hooks
 };

@@ -2,7 +2,7 @@
  * limit -> one REQUEST frame to the engine -> relay HEAD/DATA/END back, flushing at once
  * for event streams and sending keep-alive comments while a stream is idle. */
 #include "mcpgw_handler_mcp.h"
-#include "mcpgw_config.h"
+#include "mcpgw_directives.h"
 #include "mcpgw_http_rules.h"
 #include "mcpgw_ipc_client.h"
 #include "mcpgw_json.h"
@@ -280,7 +280,7 @@ int mcpgw_handler_mcp(request_rec *r)
     if (!r->handler || strcmp(r->handler, MCPGW_HANDLER_MCP) != 0)
         return DECLINED;
     dconf = ap_get_module_config(r->per_dir_config, &mcp_gateway_module);
-    sconf = mcpgw_config_main(ap_server_conf);
+    sconf = mcpgw_directives_main(ap_server_conf);
 
     head.method = r->method;
     head.accept = apr_table_get(r->headers_in, "Accept");

@@ -1,5 +1,5 @@
 #include "mcpgw_supervisor.h"
-#include "mcpgw_config.h"
+#include "mcpgw_directives.h"
 #include "mcpgw_engine.h"
 #include "mcpgw_log.h"
 #include "mcpgw_log_bridge.h"
@@ -240,7 +240,7 @@ int mcpgw_supervisor_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
     sup = apr_pcalloc(pconf, sizeof(*sup));
     sup->pool = pconf;
     sup->server = s;
-    sup->conf = mcpgw_config_main(s);
+    sup->conf = mcpgw_directives_main(s);
     sup->parent_pid = getpid();
     sup->listen_fd = -1;
     if (make_state_dir(sup) < 0)

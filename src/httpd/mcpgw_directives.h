@@ -1,6 +1,6 @@
 /* httpd directives of mod_mcp_gateway: names, defaults and the structures they fill. */
-#ifndef MCPGW_CONFIG_H
-#define MCPGW_CONFIG_H
+#ifndef MCPGW_DIRECTIVES_H
+#define MCPGW_DIRECTIVES_H
 
 #include "httpd.h"
 #include "http_config.h"
@@ -35,13 +35,13 @@ typedef struct {
 extern module AP_MODULE_DECLARE_DATA mcp_gateway_module;
 extern const command_rec mcpgw_directives[];
 
-void *mcpgw_config_create_server(apr_pool_t *p, server_rec *s);
-void *mcpgw_config_merge_server(apr_pool_t *p, void *base, void *add);
-void *mcpgw_config_create_dir(apr_pool_t *p, char *dir);
-void *mcpgw_config_merge_dir(apr_pool_t *p, void *base, void *add);
+void *mcpgw_directives_create_server(apr_pool_t *p, server_rec *s);
+void *mcpgw_directives_merge_server(apr_pool_t *p, void *base, void *add);
+void *mcpgw_directives_create_dir(apr_pool_t *p, char *dir);
+void *mcpgw_directives_merge_dir(apr_pool_t *p, void *base, void *add);
 
 /* The main server's settings with defaults applied. */
-const mcpgw_server_conf_t *mcpgw_config_main(server_rec *main_server);
+const mcpgw_server_conf_t *mcpgw_directives_main(server_rec *main_server);
 
 apr_off_t mcpgw_dir_max_body(const mcpgw_dir_conf_t *d);
 int mcpgw_dir_keepalive_sec(const mcpgw_dir_conf_t *d);

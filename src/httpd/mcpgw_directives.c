@@ -1,4 +1,4 @@
-#include "mcpgw_config.h"
+#include "mcpgw_directives.h"
 #include "mcpgw_json.h"
 
 #include "http_log.h"
@@ -8,7 +8,7 @@
 
 APLOG_USE_MODULE(mcp_gateway);
 
-void *mcpgw_config_create_server(apr_pool_t *p, server_rec *s)
+void *mcpgw_directives_create_server(apr_pool_t *p, server_rec *s)
 {
     mcpgw_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
     c->tools_page_size = -1;
@@ -20,7 +20,7 @@ void *mcpgw_config_create_server(apr_pool_t *p, server_rec *s)
 
 #define PICK(field, unset) (add->field != (unset) ? add->field : base->field)
 
-void *mcpgw_config_merge_server(apr_pool_t *p, void *basev, void *addv)
+void *mcpgw_directives_merge_server(apr_pool_t *p, void *basev, void *addv)
 {
     mcpgw_server_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
     c->config_file = PICK(config_file, NULL);
@@ -33,7 +33,7 @@ void *mcpgw_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
-void *mcpgw_config_create_dir(apr_pool_t *p, char *dir)
+void *mcpgw_directives_create_dir(apr_pool_t *p, char *dir)
 {
     mcpgw_dir_conf_t *d = apr_pcalloc(p, sizeof(*d));
     d->max_body = -1;
@@ -41,7 +41,7 @@ void *mcpgw_config_create_dir(apr_pool_t *p, char *dir)
     return d;
 }
 
-void *mcpgw_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+void *mcpgw_directives_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     mcpgw_dir_conf_t *base = basev, *add = addv, *d = apr_pcalloc(p, sizeof(*d));
     d->max_body = PICK(max_body, -1);
@@ -50,7 +50,7 @@ void *mcpgw_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     return d;
 }
 
-const mcpgw_server_conf_t *mcpgw_config_main(server_rec *main_server)
+const mcpgw_server_conf_t *mcpgw_directives_main(server_rec *main_server)
 {
     mcpgw_server_conf_t *c = ap_get_module_config(main_server->module_config,
                                                   &mcp_gateway_module);
