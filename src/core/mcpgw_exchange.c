@@ -14,6 +14,7 @@ mcpgw_exchange_t *mcpgw_exchange_create(apr_pool_t *pool)
     ex->pool = pool;
     ex->status = 200;
     ex->replies = apr_array_make(pool, 1, sizeof(reply_t));
+    ex->calls = apr_array_make(pool, 1, sizeof(void *));
     return ex;
 }
 
@@ -45,6 +46,13 @@ void mcpgw_exchange_fill(mcpgw_exchange_t *ex, unsigned slot, json_t *reply)
     const char *text = mcpgw_json_dump(ex->pool, reply, &len);
     json_decref(reply);
     mcpgw_exchange_fill_text(ex, slot, text, len);
+}
+
+const char *mcpgw_exchange_reply(mcpgw_exchange_t *ex, unsigned slot, apr_size_t *len)
+{
+    reply_t *r = &APR_ARRAY_IDX(ex->replies, slot, reply_t);
+    *len = r->len;
+    return r->text;
 }
 
 const char *mcpgw_exchange_body(mcpgw_exchange_t *ex, apr_size_t *len)

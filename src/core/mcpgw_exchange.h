@@ -27,6 +27,12 @@ struct mcpgw_exchange_t {
      * becomes an event stream of the notifications named by listen_topics. */
     json_t *listen_id;      /* the listen request's id, owned by pool */
     unsigned listen_topics; /* MCPGW_TOPIC_* bits */
+    /* Tool calls still out (struct mcpgw_tool_call_t *), to cancel them if the caller
+     * leaves. */
+    apr_array_header_t *calls;
+    /* Notifications for the caller while replies are pending (progress). The owner sets
+     * it when the caller accepts an event stream; NULL drops them. */
+    void (*on_event)(mcpgw_exchange_t *ex, const char *json, apr_size_t len, void *baton);
 };
 
 #define MCPGW_TOPIC_TOOLS_LIST_CHANGED     1u
@@ -38,6 +44,9 @@ mcpgw_exchange_t *mcpgw_exchange_create(apr_pool_t *pool);
 /* Reserves the next reply slot; returns its index. */
 unsigned mcpgw_exchange_reserve(mcpgw_exchange_t *ex);
 
+/* Set on_done only after the request was handled: replies filled during handling must not
+ * answer a half-built batch. */
+
 /* Fills a slot with a reply (serialized here); steals reply. When this was the last
  * pending reply and the exchange was already started, on_done runs. */
 void mcpgw_exchange_fill(mcpgw_exchange_t *ex, unsigned slot, json_t *reply);
@@ -45,6 +54,9 @@ void mcpgw_exchange_fill(mcpgw_exchange_t *ex, unsigned slot, json_t *reply);
 /* Same with text already serialized (the cached tools/list path). */
 void mcpgw_exchange_fill_text(mcpgw_exchange_t *ex, unsigned slot, const char *text,
                               apr_size_t len);
+
+/* One reply's text (after the exchange is done). */
+const char *mcpgw_exchange_reply(mcpgw_exchange_t *ex, unsigned slot, apr_size_t *len);
 
 /* The body owed to the client: one reply, or an array for a batch. NULL when nothing is
  * owed (only notifications and responses were posted). */

@@ -235,12 +235,36 @@ static void do_tools_call(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
             call->progress_token = mcpgw_json_own(c->ex->pool, json_incref(token));
     }
     call->slot = mcpgw_exchange_reserve(c->ex);
+    APR_ARRAY_PUSH(c->ex->calls, mcpgw_tool_call_t *) = call;
     c->server->opts.start_tool_call(call, c->server->opts.start_tool_call_baton);
+}
+
+void mcpgw_tool_call_progress(mcpgw_tool_call_t *call, json_t *params)
+{
+    mcpgw_exchange_t *ex = call->exchange;
+    json_t *note;
+    apr_size_t len;
+    const char *text;
+    if (call->finished || !call->progress_token || !ex->on_event)
+        return;
+    /* The caller's own token goes back in place of the one we gave the upstream. */
+    note = mcpgw_jsonrpc_notification("notifications/progress", json_deep_copy(params));
+    json_object_set(json_object_get(note, "params"), "progressToken", call->progress_token);
+    text = mcpgw_json_dump(ex->pool, note, &len);
+    json_decref(note);
+    ex->on_event(ex, text, len, ex->on_done_baton);
 }
 
 void mcpgw_tool_call_finish(mcpgw_tool_call_t *call, json_t *result, json_t *error)
 {
     json_t *reply;
+    if (call->finished) {
+        json_decref(result);
+        json_decref(error);
+        return;
+    }
+    call->finished = 1;
+    call->upstream_data = NULL;
     if (error) {
         const char *msg = mcpgw_json_string(error, "message");
         json_t *code = json_object_get(error, "code");

@@ -24,8 +24,12 @@ typedef struct mcpgw_tool_call_t {
     json_t *arguments;       /* may be NULL */
     json_t *progress_token;  /* NULL unless the client asked for progress */
     const char *principal;
-    void *upstream_data;     /* the upstream layer's handle (for cancellation) */
+    void *upstream_data;     /* the upstream layer's handle while the call is out */
+    int finished;
 } mcpgw_tool_call_t;
+
+/* Passes a progress notification from the upstream to the caller (when it listens). */
+void mcpgw_tool_call_progress(mcpgw_tool_call_t *call, json_t *params);
 
 /* Starts a call; the upstream layer answers later with mcpgw_tool_call_finish(). */
 typedef void (*mcpgw_start_tool_call_fn)(mcpgw_tool_call_t *call, void *baton);

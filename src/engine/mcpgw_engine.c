@@ -3,6 +3,10 @@
  * Other threads (upstream I/O) hand work back with mcpgw_engine_post(). */
 #include "mcpgw_engine_internal.h"
 #include "mcpgw_log.h"
+#include "mcpgw_upstream.h"
+#include "mcpgw_upstream_pgids.h"
+
+#include <stddef.h>
 
 #include <apr_portable.h>
 #include <apr_signal.h>
@@ -52,6 +56,27 @@ static void run_posted_tasks(mcpgw_engine_t *engine)
     }
 }
 
+static void post_from_any_thread(void *baton, void (*fn)(void *), void *arg)
+{
+    mcpgw_engine_post(baton, fn, arg);
+}
+
+static void on_listener_ready(mcpgw_pollable_t *self, apr_int16_t events)
+{
+    engine_conn_accept((mcpgw_engine_t *)((char *)self - offsetof(mcpgw_engine_t, listener_pollable)));
+}
+
+static void on_catalog_changed(void *baton)
+{
+    engine_streams_notify(baton, "notifications/tools/list_changed", MCPGW_TOPIC_TOOLS_LIST_CHANGED);
+}
+
+static void start_tool_call(mcpgw_tool_call_t *call, void *baton)
+{
+    mcpgw_engine_t *engine = baton;
+    mcpgw_registry_call_tool(call, engine->registry);
+}
+
 static void on_session_removed(mcpgw_session_t *session, void *baton)
 {
     engine_streams_close_session(baton, session);
@@ -75,7 +100,8 @@ static apr_status_t engine_setup(mcpgw_engine_t *engine)
     engine->listener_pfd.desc_type = APR_POLL_SOCKET;
     engine->listener_pfd.desc.s = engine->listener;
     engine->listener_pfd.reqevents = APR_POLLIN;
-    engine->listener_pfd.client_data = NULL; /* NULL marks the listener */
+    engine->listener_pollable.on_ready = on_listener_ready;
+    engine->listener_pfd.client_data = &engine->listener_pollable;
     rv = apr_pollset_add(engine->pollset, &engine->listener_pfd);
     if (rv != APR_SUCCESS)
         return rv;
@@ -88,9 +114,25 @@ static apr_status_t engine_setup(mcpgw_engine_t *engine)
     so.version = engine->opts.server_version;
     so.max_sessions = engine->opts.max_sessions;
     so.session_idle_timeout = engine->opts.session_idle_timeout;
+    so.start_tool_call = start_tool_call;
+    so.start_tool_call_baton = engine;
     engine->server = mcpgw_mcp_server_create(engine->pool, &so);
     mcpgw_mcp_server_set_catalog(engine->server,
                                  mcpgw_catalog_create(engine->pool, engine->opts.tools_page_size, 1));
+
+    /* Upstream I/O: pipes in our pollset, HTTP requests on worker threads. */
+    mcpgw_transport_http_global_init();
+    rv = apr_thread_pool_create(&engine->loop.workers, 0, 64, engine->pool);
+    if (rv != APR_SUCCESS)
+        return rv;
+    engine->loop.pollset = engine->pollset;
+    engine->loop.post = post_from_any_thread;
+    engine->loop.loop_baton = engine;
+    engine->loop.state_dir = engine->opts.state_dir;
+    mcpgw_upstream_pgids_reap(engine->opts.state_dir);
+    engine->registry = mcpgw_registry_create(engine->pool, engine->opts.config, &engine->loop,
+                                             engine->server, engine->opts.tools_page_size,
+                                             on_catalog_changed, engine);
     mcpgw_session_store_on_remove(mcpgw_mcp_server_sessions(engine->server), on_session_removed,
                                   engine);
     return APR_SUCCESS;
@@ -118,13 +160,15 @@ int mcpgw_engine_run(apr_pool_t *pool, const mcpgw_engine_options_t *options)
     apr_signal(SIGUSR1, SIG_IGN);
     apr_signal(SIGPIPE, SIG_IGN);
     mcpgw_log(MCPGW_LOG_NOTICE, "engine: started (pid %d)", (int)getpid());
+    mcpgw_registry_start(engine->registry);
 
     while (!stop_requested) {
         apr_int32_t n = 0;
         const apr_pollfd_t *ready = NULL;
         apr_time_t now;
 
-        rv = apr_pollset_poll(engine->pollset, apr_time_from_sec(1), &n, &ready);
+        /* A tenth of a second: how late a tool call's timeout may fire. */
+        rv = apr_pollset_poll(engine->pollset, apr_time_from_msec(100), &n, &ready);
         if (rv != APR_SUCCESS && !APR_STATUS_IS_EINTR(rv) && !APR_STATUS_IS_TIMEUP(rv)) {
             char err[256];
             mcpgw_log(MCPGW_LOG_ERR, "engine: poll failed: %s",
@@ -132,19 +176,20 @@ int mcpgw_engine_run(apr_pool_t *pool, const mcpgw_engine_options_t *options)
             break;
         }
         for (apr_int32_t i = 0; rv == APR_SUCCESS && i < n; i++) {
-            if (ready[i].client_data == NULL)
-                engine_conn_accept(engine);
-            else
-                engine_conn_on_event(ready[i].client_data, ready[i].rtnevents);
+            mcpgw_pollable_t *p = ready[i].client_data;
+            p->on_ready(p, ready[i].rtnevents);
         }
         run_posted_tasks(engine);
         now = apr_time_now();
+        mcpgw_registry_tick(engine->registry, now);
         if (now - last_sweep >= apr_time_from_sec(1)) {
             mcpgw_session_expire(mcpgw_mcp_server_sessions(engine->server), now);
             last_sweep = now;
         }
     }
     mcpgw_log(MCPGW_LOG_NOTICE, "engine: stopping");
+    mcpgw_registry_stop(engine->registry);
+    run_posted_tasks(engine);
     signal_pollset = NULL;
     return 0;
 }

@@ -8,6 +8,8 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "mcpgw_config.h"
+
 /* Exit status meaning "do not restart me": the configuration cannot work as written. */
 #define MCPGW_ENGINE_EXIT_CONFIG 78
 
@@ -21,6 +23,8 @@ typedef struct {
     unsigned max_sessions;
     apr_interval_time_t session_idle_timeout;
     unsigned max_connections;         /* pollset size: children's requests + GET streams */
+    const mcpgw_gateway_config_t *config; /* upstreams; NULL for none */
+    const char *state_dir;
 } mcpgw_engine_options_t;
 
 /* Runs until SIGTERM (or the parent's death). Returns the process exit status. */

@@ -38,6 +38,7 @@ void engine_conn_accept(mcpgw_engine_t *engine)
         }
         apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
         conn = apr_pcalloc(pool, sizeof(*conn));
+        conn->pollable.on_ready = engine_conn_on_event;
         APR_RING_ELEM_INIT(conn, link);
         conn->engine = engine;
         conn->pool = pool;
@@ -172,6 +173,7 @@ void engine_conn_finish(engine_conn_t *conn)
     conn->state = CONN_IDLE;
     conn->exchange = NULL;
     conn->session = NULL;
+    conn->events_started = 0;
     engine_conn_send(conn, MCPGW_IPC_END, NULL, 0);
     if (!conn->closed)
         apr_pool_clear(conn->req_pool);
@@ -214,8 +216,9 @@ static void read_input(engine_conn_t *conn)
     }
 }
 
-void engine_conn_on_event(engine_conn_t *conn, apr_int16_t events)
+void engine_conn_on_event(mcpgw_pollable_t *self, apr_int16_t events)
 {
+    engine_conn_t *conn = (engine_conn_t *)self;
     if (conn->closed)
         return;
     if (events & APR_POLLOUT) {

@@ -4,7 +4,9 @@
 
 #include "mcpgw_engine.h"
 #include "mcpgw_ipc.h"
+#include "mcpgw_loop.h"
 #include "mcpgw_mcp_server.h"
+#include "mcpgw_registry.h"
 
 #include <apr_poll.h>
 #include <apr_ring.h>
@@ -19,6 +21,7 @@ typedef enum {
 } conn_state_e;
 
 struct engine_conn_t {
+    mcpgw_pollable_t pollable; /* first: what the pollset hands back */
     APR_RING_ENTRY(engine_conn_t) link; /* in engine->streams while streaming */
     mcpgw_engine_t *engine;
     apr_pool_t *pool;      /* the connection's lifetime */
@@ -36,6 +39,7 @@ struct engine_conn_t {
      * notifications are tagged with. A GET stream has topics == ALL and no id. */
     unsigned topics;
     const char *subscription_id; /* JSON text of the listen request's id, or NULL */
+    int events_started;          /* a POST answer switched to an event stream (progress) */
 };
 
 APR_RING_HEAD(conn_ring_t, engine_conn_t);
@@ -53,6 +57,9 @@ struct mcpgw_engine_t {
     apr_pollset_t *pollset;
     apr_socket_t *listener;
     apr_pollfd_t listener_pfd;
+    mcpgw_pollable_t listener_pollable;
+    mcpgw_loop_t loop;
+    mcpgw_registry_t *registry;
     mcpgw_mcp_server_t *server;
     struct conn_ring_t streams;  /* every open GET stream */
     unsigned connections;
@@ -63,7 +70,7 @@ struct mcpgw_engine_t {
 
 /* mcpgw_engine_conn.c: connection I/O */
 void engine_conn_accept(mcpgw_engine_t *engine);
-void engine_conn_on_event(engine_conn_t *conn, apr_int16_t events);
+void engine_conn_on_event(mcpgw_pollable_t *self, apr_int16_t events);
 void engine_conn_send(engine_conn_t *conn, char type, const char *payload, apr_size_t len);
 void engine_conn_send_head(engine_conn_t *conn, int status, const char *const *headers);
 void engine_conn_finish(engine_conn_t *conn); /* END frame; back to idle */

@@ -4,6 +4,7 @@
 #include "mcpgw_json.h"
 #include "mcpgw_jsonrpc.h"
 #include "mcpgw_log.h"
+#include "mcpgw_http_rules.h"
 #include "mcpgw_protocol.h"
 
 #include <apr_strings.h>
@@ -65,6 +66,24 @@ static void send_error_answer(engine_conn_t *conn, int status, int code, const c
     send_json_answer(conn, status, NULL, body, len);
 }
 
+static const char *const event_stream_headers[] = { "Content-Type", "text/event-stream",
+                                                     "Cache-Control", "no-cache",
+                                                     "X-Accel-Buffering", "no", NULL, NULL };
+
+/* A progress notification for a caller that accepts an event stream: the answer turns
+ * into one (head now, events as they come, the replies as the last events). */
+static void exchange_event(mcpgw_exchange_t *ex, const char *json, apr_size_t len, void *baton)
+{
+    engine_conn_t *conn = baton;
+    if (conn->closed)
+        return;
+    if (!conn->events_started) {
+        conn->events_started = 1;
+        engine_conn_send_head(conn, 200, event_stream_headers);
+    }
+    send_event(conn, json, len);
+}
+
 static void exchange_done(mcpgw_exchange_t *ex, void *baton)
 {
     engine_conn_t *conn = baton;
@@ -76,15 +95,26 @@ static void exchange_done(mcpgw_exchange_t *ex, void *baton)
         return;
     }
     body = mcpgw_exchange_body(ex, &len);
+    if (conn->events_started) {
+        /* A batch's replies go one event each; a single reply is one event. */
+        if (ex->is_batch)
+            for (int i = 0; i < ex->replies->nelts; i++) {
+                apr_size_t n;
+                const char *text = mcpgw_exchange_reply(ex, (unsigned)i, &n);
+                send_event(conn, text, n);
+            }
+        else
+            send_event(conn, body, len);
+        engine_conn_finish(conn);
+        return;
+    }
     send_json_answer(conn, ex->status, ex->session_id, body, len);
 }
 
 static void start_stream(engine_conn_t *conn, mcpgw_session_t *session, unsigned topics,
                          const char *subscription_id)
 {
-    static const char *const headers[] = { "Content-Type", "text/event-stream",
-                                           "Cache-Control", "no-cache",
-                                           "X-Accel-Buffering", "no", NULL, NULL };
+    const char *const *headers = event_stream_headers;
     conn->state = CONN_STREAMING;
     conn->session = session;
     conn->topics = topics;
@@ -112,6 +142,8 @@ static void handle_post(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
         return;
     }
     engine_conn_send(conn, MCPGW_IPC_ACCEPTED, NULL, 0);
+    if (!req->accept || mcpgw_http_accepts(req->accept, "text/event-stream"))
+        ex->on_event = exchange_event;
     /* Set only now: replies filled during dispatch must not answer a half-built batch. */
     ex->on_done = exchange_done;
     ex->on_done_baton = conn;
@@ -209,9 +241,15 @@ void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t 
 void engine_request_abandon(engine_conn_t *conn)
 {
     mcpgw_exchange_t *ex = conn->exchange;
-    if (ex)
-        ex->abandoned = 1;
-    /* The upstream layer learns of it through the exchange; exchange_done frees conn. */
+    if (!ex)
+        return;
+    ex->abandoned = 1;
+    /* Each cancelled call is answered locally; the last answer runs exchange_done, which
+     * frees the connection. Copy first: answering may end the exchange. */
+    int n = ex->calls->nelts;
+    mcpgw_tool_call_t **calls = apr_pmemdup(conn->pool, ex->calls->elts, sizeof(void *) * (apr_size_t)n);
+    for (int i = 0; i < n; i++)
+        mcpgw_registry_cancel_call(conn->engine->registry, calls[i]);
 }
 
 void engine_streams_notify(mcpgw_engine_t *engine, const char *method, unsigned topic)

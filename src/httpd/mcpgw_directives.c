@@ -24,6 +24,7 @@ void *mcpgw_directives_merge_server(apr_pool_t *p, void *basev, void *addv)
 {
     mcpgw_server_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
     c->config_file = PICK(config_file, NULL);
+    c->gateway = PICK(gateway, NULL);
     c->state_dir = PICK(state_dir, NULL);
     c->socket_path = PICK(socket_path, NULL);
     c->tools_page_size = PICK(tools_page_size, -1);
@@ -98,6 +99,7 @@ static const char *set_config_file(cmd_parms *cmd, void *dummy, const char *arg)
     apr_size_t len;
     const char *why = NULL;
     json_t *root;
+    mcpgw_gateway_config_t *gateway;
 
     if (err)
         return err;
@@ -116,9 +118,11 @@ static const char *set_config_file(cmd_parms *cmd, void *dummy, const char *arg)
     root = mcpgw_json_load(cmd->temp_pool, buf, len, &why);
     if (!root)
         return apr_psprintf(cmd->pool, "MCPGatewayConfigFile %s: not valid JSON: %s", path, why);
-    if (!json_is_object(root))
-        return apr_psprintf(cmd->pool, "MCPGatewayConfigFile %s: $: must be a JSON object", path);
+    /* The model lives in the configuration pool; the engine, forked later, inherits it. */
+    if (mcpgw_config_parse(cmd->pool, root, &gateway, &why) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "MCPGatewayConfigFile %s: %s", path, why);
     server_conf(cmd)->config_file = path;
+    server_conf(cmd)->gateway = gateway;
     return NULL;
 }
 

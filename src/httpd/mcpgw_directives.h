@@ -7,6 +7,8 @@
 
 #include <apr_tables.h>
 
+#include "mcpgw_config.h"
+
 #define MCPGW_DEFAULT_MAX_BODY        (4 * 1024 * 1024)
 #define MCPGW_DEFAULT_KEEPALIVE_SEC   15
 #define MCPGW_DEFAULT_ENGINE_WAIT_MS  2000
@@ -17,6 +19,7 @@
 /* Per server (only the main server's values matter: there is one engine per httpd). */
 typedef struct {
     const char *config_file;   /* MCPGatewayConfigFile */
+    const mcpgw_gateway_config_t *gateway; /* that file, parsed and validated */
     const char *state_dir;     /* MCPGatewayStateDir */
     const char *socket_path;   /* MCPGatewaySocket, default <state dir>/engine.sock */
     int tools_page_size;       /* -1 = unset */

@@ -169,6 +169,8 @@ static void run_engine_child(supervisor_t *sup)
     opts.max_sessions = (unsigned)sup->conf->max_sessions;
     opts.session_idle_timeout = apr_time_from_sec(sup->conf->session_idle_sec);
     opts.max_connections = 65536;
+    opts.config = sup->conf->gateway;
+    opts.state_dir = sup->conf->state_dir;
     _exit(mcpgw_engine_run(pool, &opts));
 }
 

@@ -1,0 +1,194 @@
+#include "mcpgw_registry.h"
+#include "mcpgw_json.h"
+#include "mcpgw_log.h"
+#include "mcpgw_upstream.h"
+
+#include <apr_strings.h>
+#include <string.h>
+
+struct mcpgw_registry_t {
+    apr_pool_t *pool;
+    const mcpgw_gateway_config_t *cfg;
+    const mcpgw_loop_t *loop;
+    mcpgw_mcp_server_t *server;
+    unsigned page_size;
+    apr_array_header_t *upstreams; /* mcpgw_upstream_t * */
+    apr_uint64_t generation;
+    mcpgw_registry_changed_fn changed;
+    void *changed_baton;
+    int started;
+};
+
+/* What a routed call keeps while it is out. */
+typedef struct {
+    mcpgw_registry_t *registry;
+    mcpgw_upstream_t *upstream;
+    mcpgw_upstream_call_t *upstream_call;
+    mcpgw_tool_call_t *call;
+} routed_call_t;
+
+static void rebuild(mcpgw_registry_t *r)
+{
+    mcpgw_catalog_t *c = mcpgw_catalog_create(r->pool, r->page_size, ++r->generation);
+    for (int i = 0; i < r->upstreams->nelts; i++) {
+        mcpgw_upstream_t *u = APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *);
+        const mcpgw_upstream_config_t *uc = mcpgw_upstream_config(u);
+        json_t *tools = mcpgw_upstream_tools(u), *tool;
+        size_t j;
+        if (mcpgw_upstream_state(u) != MCPGW_UPSTREAM_CONNECTED || !tools)
+            continue;
+        json_array_foreach(tools, j, tool) {
+            const char *name = mcpgw_json_string(tool, "name");
+            const char *exposed;
+            if (!name || !mcpgw_tool_filter_allows(&uc->tools_to_execute, name))
+                continue;
+            exposed = apr_pstrcat(r->pool, uc->name, r->cfg->name_separator, name, NULL);
+            if (mcpgw_catalog_add(c, uc->name, name, exposed, tool) == APR_EEXIST) {
+                const mcpgw_catalog_tool_t *first = mcpgw_catalog_find(c, exposed);
+                mcpgw_log(MCPGW_LOG_WARNING,
+                          "registry: tool name collision: %s (from %s's %s) is already %s's %s; "
+                          "the second is not exposed", exposed, uc->name, name, first->upstream,
+                          first->tool_name);
+            }
+        }
+    }
+    mcpgw_log(MCPGW_LOG_INFO, "registry: %u tools published (generation %" APR_UINT64_T_FMT ")",
+              mcpgw_catalog_count(c), r->generation);
+    mcpgw_mcp_server_set_catalog(r->server, c);
+    if (r->started && r->changed)
+        r->changed(r->changed_baton);
+}
+
+static void upstream_changed(mcpgw_upstream_t *u, void *baton)
+{
+    rebuild(baton);
+}
+
+mcpgw_registry_t *mcpgw_registry_create(apr_pool_t *pool, const mcpgw_gateway_config_t *cfg,
+                                        const mcpgw_loop_t *loop, mcpgw_mcp_server_t *server,
+                                        unsigned page_size, mcpgw_registry_changed_fn changed,
+                                        void *baton)
+{
+    mcpgw_registry_t *r = apr_pcalloc(pool, sizeof(*r));
+    r->pool = pool;
+    r->cfg = cfg;
+    r->loop = loop;
+    r->server = server;
+    r->page_size = page_size;
+    r->changed = changed;
+    r->changed_baton = baton;
+    r->generation = 1;
+    r->upstreams = apr_array_make(pool, 8, sizeof(mcpgw_upstream_t *));
+    for (int i = 0; cfg && i < cfg->upstreams->nelts; i++) {
+        const mcpgw_upstream_config_t *uc = APR_ARRAY_IDX(cfg->upstreams, i, mcpgw_upstream_config_t *);
+        APR_ARRAY_PUSH(r->upstreams, mcpgw_upstream_t *) =
+            mcpgw_upstream_create(pool, uc, loop, cfg->tool_timeout, upstream_changed, r);
+    }
+    return r;
+}
+
+void mcpgw_registry_start(mcpgw_registry_t *r)
+{
+    /* One failing upstream leaves the others serving: each starts on its own. */
+    for (int i = 0; i < r->upstreams->nelts; i++)
+        mcpgw_upstream_start(APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *));
+    r->started = 1;
+}
+
+void mcpgw_registry_stop(mcpgw_registry_t *r)
+{
+    r->started = 0;
+    for (int i = 0; i < r->upstreams->nelts; i++)
+        mcpgw_upstream_stop(APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *), "gateway stopping");
+}
+
+void mcpgw_registry_tick(mcpgw_registry_t *r, apr_time_t now)
+{
+    for (int i = 0; i < r->upstreams->nelts; i++)
+        mcpgw_upstream_tick(APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *), now);
+}
+
+static mcpgw_upstream_t *find(mcpgw_registry_t *r, const char *name)
+{
+    for (int i = 0; i < r->upstreams->nelts; i++) {
+        mcpgw_upstream_t *u = APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *);
+        if (strcmp(mcpgw_upstream_name(u), name) == 0)
+            return u;
+    }
+    return NULL;
+}
+
+static void fail(mcpgw_tool_call_t *call, const char *message)
+{
+    mcpgw_tool_call_finish(call, mcpgw_tool_error_result(
+                                     apr_pstrcat(call->exchange->pool,
+                                                 "Tool execution failed: ", message, NULL)),
+                           NULL);
+}
+
+static void on_reply(void *baton, json_t *result, json_t *error)
+{
+    routed_call_t *rc = baton;
+    mcpgw_tool_call_t *call = rc->call;
+    call->upstream_data = NULL;
+    if (error) {
+        json_t *code = json_object_get(error, "code");
+        const char *msg = mcpgw_json_string(error, "message");
+        if (json_is_integer(code) && json_integer_value(code) == MCPGW_UPSTREAM_ERR_TIMEOUT)
+            fail(call, apr_psprintf(call->exchange->pool,
+                                    "timed out after %" APR_TIME_T_FMT " ms "
+                                    "(tool_execution_timeout)",
+                                    apr_time_as_msec(rc->registry->cfg->tool_timeout)));
+        else
+            fail(call, msg ? msg : "upstream error");
+        json_decref(error);
+        return;
+    }
+    mcpgw_tool_call_finish(call, result, NULL);
+}
+
+static void on_progress(void *baton, json_t *params)
+{
+    routed_call_t *rc = baton;
+    mcpgw_tool_call_progress(rc->call, params);
+}
+
+void mcpgw_registry_call_tool(mcpgw_tool_call_t *call, void *registry)
+{
+    mcpgw_registry_t *r = registry;
+    mcpgw_upstream_t *u = find(r, call->upstream);
+    routed_call_t *rc;
+    json_t *params;
+
+    if (!u || mcpgw_upstream_state(u) != MCPGW_UPSTREAM_CONNECTED) {
+        fail(call, apr_psprintf(call->exchange->pool, "MCP client %s is %s", call->upstream,
+                                u ? mcpgw_upstream_state_name(mcpgw_upstream_state(u)) : "gone"));
+        return;
+    }
+    rc = apr_pcalloc(call->exchange->pool, sizeof(*rc));
+    rc->registry = r;
+    rc->upstream = u;
+    rc->call = call;
+    params = json_pack("{s:s, s:O}", "name", call->tool_name, "arguments",
+                       call->arguments ? call->arguments : json_object());
+    if (!call->arguments)
+        json_decref(json_object_get(params, "arguments"));
+    rc->upstream_call = mcpgw_upstream_request(u, "tools/call", params, r->cfg->tool_timeout,
+                                               on_reply, call->progress_token ? on_progress : NULL,
+                                               rc);
+    if (!rc->upstream_call) {
+        fail(call, apr_psprintf(call->exchange->pool, "MCP client %s is not connected",
+                                call->upstream));
+        return;
+    }
+    call->upstream_data = rc;
+}
+
+void mcpgw_registry_cancel_call(mcpgw_registry_t *r, mcpgw_tool_call_t *call)
+{
+    routed_call_t *rc = call->upstream_data;
+    if (!rc || call->finished)
+        return;
+    mcpgw_upstream_cancel(rc->upstream, rc->upstream_call, "the client went away");
+    fail(call, "cancelled: the client went away");
+}
