@@ -175,7 +175,7 @@ static int flush_out(request_rec *r)
 static int relay(request_rec *r, mcpgw_ipc_client_t *ipc, const mcpgw_server_conf_t *sconf,
                  const mcpgw_dir_conf_t *dconf)
 {
-    int streaming = 0, head_seen = 0, watch = client_fd(r);
+    int streaming = 0, head_seen = 0, accepted = 0, watch = client_fd(r);
     int keepalive_ms = mcpgw_dir_keepalive_sec(dconf) * 1000;
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
 
@@ -187,7 +187,9 @@ static int relay(request_rec *r, mcpgw_ipc_client_t *ipc, const mcpgw_server_con
         /* Before any frame: a short deadline tells a dead engine from a busy one. After
          * ACCEPTED the engine owns the deadline (it times out tool calls itself). */
         int timeout = !head_seen ? sconf->engine_wait_ms : streaming ? keepalive_ms : -1;
-        apr_status_t rv = mcpgw_ipc_client_next(ipc, timeout, streaming ? watch : -1,
+        /* While a stream is open or a tool call is out, a client that hangs up is noticed
+         * at once: closing our end tells the engine, which cancels upstream. */
+        apr_status_t rv = mcpgw_ipc_client_next(ipc, timeout, (streaming || accepted) ? watch : -1,
                                                 &client_event, &type, &payload, &len);
         if (rv == APR_TIMEUP && !head_seen)
             return engine_unavailable(r);
@@ -214,6 +216,7 @@ static int relay(request_rec *r, mcpgw_ipc_client_t *ipc, const mcpgw_server_con
         switch (type) {
         case MCPGW_IPC_ACCEPTED:
             head_seen = 1; /* not really a head, but the engine is alive and on it */
+            accepted = 1;
             break;
         case MCPGW_IPC_HEAD:
             head_seen = 1;
