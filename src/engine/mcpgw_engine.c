@@ -122,9 +122,12 @@ static apr_status_t engine_setup(mcpgw_engine_t *engine)
 
     /* Upstream I/O: pipes in our pollset, HTTP requests on worker threads. */
     mcpgw_transport_http_global_init();
-    rv = apr_thread_pool_create(&engine->loop.workers, 0, 64, engine->pool);
+    rv = apr_thread_pool_create(&engine->loop.workers, 4, 64, engine->pool);
     if (rv != APR_SUCCESS)
         return rv;
+    /* Keep idle workers: each holds a warm HTTP connection to the upstreams it served. */
+    apr_thread_pool_idle_max_set(engine->loop.workers, 64);
+    apr_thread_pool_idle_wait_set(engine->loop.workers, apr_time_from_sec(300));
     engine->loop.pollset = engine->pollset;
     engine->loop.post = post_from_any_thread;
     engine->loop.loop_baton = engine;
