@@ -5,9 +5,12 @@
 #include <apr_strings.h>
 #include <string.h>
 
+APR_RING_HEAD(session_ring_t, mcpgw_session_t);
+
 struct mcpgw_session_store_t {
     apr_pool_t *pool;
     apr_hash_t *by_id;
+    struct session_ring_t lru; /* every session, least recently used first */
     unsigned max_sessions;
     apr_interval_time_t idle_timeout;
     void (*on_remove)(mcpgw_session_t *, void *);
@@ -20,6 +23,7 @@ mcpgw_session_store_t *mcpgw_session_store_create(apr_pool_t *pool, unsigned max
     mcpgw_session_store_t *store = apr_pcalloc(pool, sizeof(*store));
     store->pool = pool;
     store->by_id = apr_hash_make(pool);
+    APR_RING_INIT(&store->lru, mcpgw_session_t, lru);
     store->max_sessions = max_sessions ? max_sessions : 1;
     store->idle_timeout = idle_timeout;
     return store;
@@ -62,6 +66,7 @@ void mcpgw_session_remove(mcpgw_session_store_t *store, mcpgw_session_t *session
     if (store->on_remove)
         store->on_remove(session, store->on_remove_baton);
     apr_hash_set(store->by_id, session->id, APR_HASH_KEY_STRING, NULL);
+    APR_RING_REMOVE(session, lru);
     apr_pool_destroy(session->pool);
 }
 
@@ -73,30 +78,21 @@ static int is_idle(const mcpgw_session_store_t *store, const mcpgw_session_t *s,
 unsigned mcpgw_session_expire(mcpgw_session_store_t *store, apr_time_t now)
 {
     unsigned removed = 0;
-    apr_hash_index_t *hi = apr_hash_first(NULL, store->by_id);
-    while (hi) {
-        mcpgw_session_t *s = apr_hash_this_val(hi);
-        /* Advance before removal: apr_hash iteration survives deleting the current entry
-         * only when we have already moved past it. */
-        hi = apr_hash_next(hi);
-        if (is_idle(store, s, now)) {
-            mcpgw_session_remove(store, s);
-            removed++;
-        }
+    /* The ring is in last-use order: the idle ones are all at its head. */
+    while (!APR_RING_EMPTY(&store->lru, mcpgw_session_t, lru)) {
+        mcpgw_session_t *s = APR_RING_FIRST(&store->lru);
+        if (!is_idle(store, s, now))
+            break;
+        mcpgw_session_remove(store, s);
+        removed++;
     }
     return removed;
 }
 
 static void evict_least_recent(mcpgw_session_store_t *store)
 {
-    mcpgw_session_t *oldest = NULL;
-    for (apr_hash_index_t *hi = apr_hash_first(NULL, store->by_id); hi; hi = apr_hash_next(hi)) {
-        mcpgw_session_t *s = apr_hash_this_val(hi);
-        if (!oldest || s->last_used < oldest->last_used)
-            oldest = s;
-    }
-    if (oldest)
-        mcpgw_session_remove(store, oldest);
+    if (!APR_RING_EMPTY(&store->lru, mcpgw_session_t, lru))
+        mcpgw_session_remove(store, APR_RING_FIRST(&store->lru));
 }
 
 mcpgw_session_t *mcpgw_session_create(mcpgw_session_store_t *store, const char *version,
@@ -121,6 +117,7 @@ mcpgw_session_t *mcpgw_session_create(mcpgw_session_store_t *store, const char *
     s->principal = principal ? apr_pstrdup(pool, principal) : NULL;
     s->created = s->last_used = now;
     apr_hash_set(store->by_id, s->id, APR_HASH_KEY_STRING, s);
+    APR_RING_INSERT_TAIL(&store->lru, s, mcpgw_session_t, lru);
     return s;
 }
 
@@ -138,6 +135,8 @@ mcpgw_session_t *mcpgw_session_find(mcpgw_session_store_t *store, const char *id
         return NULL;
     }
     s->last_used = now;
+    APR_RING_REMOVE(s, lru);
+    APR_RING_INSERT_TAIL(&store->lru, s, mcpgw_session_t, lru);
     return s;
 }
 

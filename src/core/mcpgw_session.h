@@ -4,6 +4,7 @@
 #define MCPGW_SESSION_H
 
 #include <apr_pools.h>
+#include <apr_ring.h>
 #include <apr_time.h>
 #include <jansson.h>
 
@@ -14,6 +15,7 @@
 typedef struct mcpgw_session_store_t mcpgw_session_store_t;
 
 typedef struct mcpgw_session_t {
+    APR_RING_ENTRY(mcpgw_session_t) lru; /* least recently used first */
     char id[MCPGW_SESSION_ID_LEN + 1];
     apr_pool_t *pool;             /* dies with the session */
     const char *protocol_version; /* negotiated at initialize */

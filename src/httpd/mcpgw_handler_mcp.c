@@ -240,6 +240,7 @@ static int relay(request_rec *r, mcpgw_ipc_client_t *ipc, const mcpgw_server_con
                 apr_brigade_write(bb, NULL, NULL, payload, len);
             break;
         case MCPGW_IPC_END:
+            ipc->reusable = 1;
             if (!streaming) {
                 apr_off_t total = 0;
                 apr_brigade_length(bb, 1, &total);
@@ -315,7 +316,7 @@ int mcpgw_handler_mcp(request_rec *r)
         ap_discard_request_body(r);
 
     meta = request_meta(r, &meta_len);
-    if (mcpgw_ipc_client_open(r->pool, sconf->socket_path, &ipc) != APR_SUCCESS)
+    if (mcpgw_ipc_client_acquire(r->pool, sconf->socket_path, &ipc) != APR_SUCCESS)
         return engine_unavailable(r);
     /* The meta line ends with '\n'; the body follows it verbatim. */
     meta = apr_pstrcat(r->pool, meta, "\n", NULL);

@@ -1,6 +1,7 @@
 #include "mcpgw_ipc_client.h"
 
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -9,32 +10,71 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static apr_status_t close_client(void *data)
+/* The calling thread's idle connection, if any. */
+static __thread mcpgw_ipc_client_t *idle_client;
+
+static void destroy(mcpgw_ipc_client_t *c)
 {
-    mcpgw_ipc_client_t *c = data;
     if (c->fd >= 0)
         close(c->fd);
-    c->fd = -1;
     mcpgw_ipc_decoder_free(&c->in);
+    free(c);
+}
+
+static apr_status_t release(void *data)
+{
+    mcpgw_ipc_client_t *c = data;
+    /* Only a connection with nothing half-read can carry the next request. */
+    if (c->reusable && c->in.len == c->in.consumed && !idle_client) {
+        c->reusable = 0;
+        idle_client = c;
+        return APR_SUCCESS;
+    }
+    destroy(c);
     return APR_SUCCESS;
 }
 
-apr_status_t mcpgw_ipc_client_open(apr_pool_t *pool, const char *socket_path,
-                                   mcpgw_ipc_client_t **out)
+/* An idle connection never has anything to read: readable means the engine closed it
+ * (it was restarted), so it must not be used. */
+static int still_open(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    return poll(&p, 1, 0) == 0;
+}
+
+static apr_status_t connect_new(const char *socket_path, mcpgw_ipc_client_t **out)
 {
     struct sockaddr_un addr;
-    mcpgw_ipc_client_t *c = apr_pcalloc(pool, sizeof(*c));
-
+    mcpgw_ipc_client_t *c = calloc(1, sizeof(*c));
+    if (!c)
+        return APR_ENOMEM;
     memset(&addr, 0, sizeof(addr));
     addr.sun_family = AF_UNIX;
     apr_cpystrn(addr.sun_path, socket_path, sizeof(addr.sun_path));
-    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd < 0)
-        return APR_FROM_OS_ERROR(errno);
     mcpgw_ipc_decoder_init(&c->in, 0);
-    apr_pool_cleanup_register(pool, c, close_client, apr_pool_cleanup_null);
-    if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-        return APR_FROM_OS_ERROR(errno);
+    c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        apr_status_t rv = APR_FROM_OS_ERROR(errno);
+        destroy(c);
+        return rv;
+    }
+    *out = c;
+    return APR_SUCCESS;
+}
+
+apr_status_t mcpgw_ipc_client_acquire(apr_pool_t *pool, const char *socket_path,
+                                      mcpgw_ipc_client_t **out)
+{
+    mcpgw_ipc_client_t *c = idle_client;
+    apr_status_t rv;
+    idle_client = NULL;
+    if (c && !still_open(c->fd)) {
+        destroy(c);
+        c = NULL;
+    }
+    if (!c && (rv = connect_new(socket_path, &c)) != APR_SUCCESS)
+        return rv;
+    apr_pool_cleanup_register(pool, c, release, apr_pool_cleanup_null);
     *out = c;
     return APR_SUCCESS;
 }

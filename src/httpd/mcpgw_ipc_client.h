@@ -10,11 +10,16 @@
 typedef struct {
     int fd;
     mcpgw_ipc_decoder_t in;
+    int reusable; /* set when an answer ended cleanly: the connection may serve the next */
 } mcpgw_ipc_client_t;
 
-/* Connects (the pool's cleanup closes it). APR_ECONNREFUSED/ENOENT when no engine. */
-apr_status_t mcpgw_ipc_client_open(apr_pool_t *pool, const char *socket_path,
-                                   mcpgw_ipc_client_t **out);
+/* A connection for one request, tied to pool: each worker thread keeps one connection to
+ * the engine and reuses it request after request (no connect/accept per request). When
+ * the pool is cleaned up the connection goes back to the thread if the answer ended
+ * cleanly (reusable), else it is closed - which is also how the engine learns that a
+ * client left. APR_ECONNREFUSED/ENOENT when no engine listens. */
+apr_status_t mcpgw_ipc_client_acquire(apr_pool_t *pool, const char *socket_path,
+                                      mcpgw_ipc_client_t **out);
 
 /* Sends one frame made of two parts (the meta line and the body need no copying). */
 apr_status_t mcpgw_ipc_client_send(mcpgw_ipc_client_t *c, char type, const char *a,
