@@ -148,7 +148,19 @@ void engine_conn_send(engine_conn_t *conn, char type, const char *payload, apr_s
         engine_conn_close(conn);
         return;
     }
-    if (flush_output(conn) < 0)
+    if (!conn->corked && flush_output(conn) < 0)
+        engine_conn_close(conn);
+}
+
+void engine_conn_cork(engine_conn_t *conn)
+{
+    conn->corked = 1;
+}
+
+void engine_conn_uncork(engine_conn_t *conn)
+{
+    conn->corked = 0;
+    if (!conn->closed && flush_output(conn) < 0)
         engine_conn_close(conn);
 }
 

@@ -40,6 +40,7 @@ struct engine_conn_t {
     unsigned topics;
     const char *subscription_id; /* JSON text of the listen request's id, or NULL */
     int events_started;          /* a POST answer switched to an event stream (progress) */
+    int corked;                  /* frames are queued, written together on uncork */
 };
 
 APR_RING_HEAD(conn_ring_t, engine_conn_t);
@@ -74,6 +75,10 @@ void engine_conn_on_event(mcpgw_pollable_t *self, apr_int16_t events);
 void engine_conn_send(engine_conn_t *conn, char type, const char *payload, apr_size_t len);
 void engine_conn_send_head(engine_conn_t *conn, int status, const char *const *headers);
 void engine_conn_finish(engine_conn_t *conn); /* END frame; back to idle */
+/* Between cork and uncork frames are only queued: a whole answer leaves in one write,
+ * and the child wakes once. */
+void engine_conn_cork(engine_conn_t *conn);
+void engine_conn_uncork(engine_conn_t *conn);
 void engine_conn_close(engine_conn_t *conn);
 void engine_conn_release(engine_conn_t *conn); /* frees a closed conn once its replies are in */
 

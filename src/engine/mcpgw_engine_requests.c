@@ -51,10 +51,12 @@ static void send_json_answer(engine_conn_t *conn, int status, const char *sessio
         headers[2] = "Mcp-Session-Id";
         headers[3] = session_id;
     }
+    engine_conn_cork(conn);
     engine_conn_send_head(conn, status, body ? headers : NULL);
     if (body)
         engine_conn_send(conn, MCPGW_IPC_DATA, body, len);
     engine_conn_finish(conn);
+    engine_conn_uncork(conn);
 }
 
 static void send_error_answer(engine_conn_t *conn, int status, int code, const char *message)
