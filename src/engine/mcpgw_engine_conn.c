@@ -195,7 +195,9 @@ static void read_input(engine_conn_t *conn)
 {
     for (;;) {
         apr_size_t avail;
-        char *space = mcpgw_ipc_decoder_space(&conn->in, 16384, &avail);
+        /* Small reads: a thousand idle streams must not each pin a large buffer. The
+         * buffer grows only when one frame needs more. */
+        char *space = mcpgw_ipc_decoder_space(&conn->in, 2048, &avail);
         apr_size_t n = avail;
         apr_status_t rv = apr_socket_recv(conn->sock, space, &n);
         if (n > 0)

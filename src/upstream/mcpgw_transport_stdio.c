@@ -99,7 +99,7 @@ static int read_lines(stdio_transport_t *t, pipe_end_t *p, apr_size_t max,
     for (;;) {
         ssize_t n;
         char *start, *nl;
-        grow(p, p->len + 65536);
+        grow(p, p->len + 16384);
         n = read(p->fd, p->buf + p->len, p->cap - p->len);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return 1;
@@ -129,7 +129,13 @@ static int read_lines(stdio_transport_t *t, pipe_end_t *p, apr_size_t max,
             p->len = 0;
             p->skipping = 1;
         }
-        if ((size_t)n < 65536)
+        if (p->len == 0 && p->cap > 65536) {
+            /* A burst is over: give back what one big message needed. */
+            free(p->buf);
+            p->buf = NULL;
+            p->cap = 0;
+        }
+        if ((size_t)n < 16384)
             return 1;
     }
 }

@@ -14,6 +14,7 @@
 //   fail                   answers a JSON-RPC error
 //   rich                   answers every content type plus structuredContent
 // --garbage prints non-JSON lines and invalid JSON-RPC around every answer.
+// --generated N serves only N generated tools t0..t(N-1) (each echoes), for scale tests.
 // --record appends every notification it receives (e.g. notifications/cancelled) to FILE.
 import fs from 'node:fs';
 import http from 'node:http';
@@ -36,6 +37,15 @@ const tools = [
   { name: 'rich', description: 'Every content type', inputSchema: { type: 'object' },
     outputSchema: { type: 'object', properties: { n: { type: 'number' } } } },
 ];
+
+const generated = Number(option('--generated') || 0);
+if (generated) {
+  tools.length = 0;
+  for (let i = 0; i < generated; i++)
+    tools.push({ name: `t${i}`, description: `generated tool number ${i}, echoes its text argument`,
+                 inputSchema: { type: 'object', properties: { text: { type: 'string', description: 'what to echo' } },
+                                required: ['text'] } });
+}
 
 function handle(msg, send) {
   if (msg.method && msg.id === undefined) {
@@ -81,7 +91,9 @@ function handle(msg, send) {
             structuredContent: { n: 42 },
             isError: false,
           });
-        default: return error(-32602, `Unknown tool: ${msg.params.name}`);
+        default:
+          if (generated && /^t\d+$/.test(msg.params.name)) return reply({ content: [{ type: 'text', text: `echo:${a.text}` }] });
+          return error(-32602, `Unknown tool: ${msg.params.name}`);
       }
     }
     default:
