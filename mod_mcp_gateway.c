@@ -4,9 +4,11 @@
  *   directives           src/httpd/mcpgw_directives.c
  *   engine process       src/httpd/mcpgw_supervisor.c   (forks src/engine/)
  *   /mcp endpoint        src/httpd/mcpgw_handler_mcp.c  (-> engine over src/ipc/)
+ *   admin REST API       src/httpd/mcpgw_handler_admin.c (-> src/engine/mcpgw_engine_admin.c)
  *   MCP protocol rules   src/core/
  */
 #include "mcpgw_directives.h"
+#include "mcpgw_handler_admin.h"
 #include "mcpgw_handler_mcp.h"
 #include "mcpgw_supervisor.h"
 
@@ -18,6 +20,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(mcpgw_supervisor_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mcpgw_supervisor_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcpgw_handler_mcp, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(mcpgw_handler_admin, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(mcp_gateway) = {

@@ -296,6 +296,7 @@ apr_status_t mcpgw_config_parse(apr_pool_t *pool, const json_t *root,
             return fail(pool, error, "$.mcp.tool_name_separator", "must be a short string");
         c->name_separator = apr_pstrdup(pool, sep);
     }
+    c->auto_reconnect = json_is_true(json_object_get(hm, "auto_reconnect"));
     v = json_object_get(json_object_get(root, "client"), "enforce_auth_on_inference");
     c->enforce_auth = json_is_true(v);
 
@@ -316,8 +317,118 @@ apr_status_t mcpgw_config_parse(apr_pool_t *pool, const json_t *root,
                 return fail(pool, error, apr_pstrcat(pool, path, ".client_id", NULL),
                             apr_psprintf(pool, "client_id '%s' is already used", u->client_id));
         }
+        if (!u->client_id)
+            u->client_id = mcpgw_uuid_from_name(pool, u->name);
         APR_ARRAY_PUSH(c->upstreams, mcpgw_upstream_config_t *) = u;
     }
     *out = c;
     return APR_SUCCESS;
+}
+
+const char *mcpgw_redact(apr_pool_t *pool, const char *secret)
+{
+    size_t n = strlen(secret);
+    if (n <= 8)
+        return apr_pstrndup(pool, "********", n);
+    return apr_pstrcat(pool, apr_pstrndup(pool, secret, 4), "************************",
+                       secret + n - 4, NULL);
+}
+
+static const char *uuid_text(apr_pool_t *pool, unsigned char b[16])
+{
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    return apr_psprintf(pool, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+                        b[12], b[13], b[14], b[15]);
+}
+
+const char *mcpgw_uuid4(apr_pool_t *pool)
+{
+    unsigned char b[16];
+    if (apr_generate_random_bytes(b, sizeof(b)) != APR_SUCCESS)
+        abort();
+    return uuid_text(pool, b);
+}
+
+const char *mcpgw_uuid_from_name(apr_pool_t *pool, const char *name)
+{
+    /* Two independent 64-bit FNV-1a hashes of the name fill the 128 bits. */
+    apr_uint64_t h1 = 14695981039346656037ULL, h2 = 1099511628211ULL ^ 0x9e3779b97f4a7c15ULL;
+    unsigned char b[16];
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        h1 = (h1 ^ *c) * 1099511628211ULL;
+        h2 = (h2 ^ *c) * 1099511628211ULL + 0x632be59bd9b4e019ULL;
+    }
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(h1 >> (8 * i));
+        b[8 + i] = (unsigned char)(h2 >> (8 * i));
+    }
+    return uuid_text(pool, b);
+}
+
+static json_t *strings_json(const apr_array_header_t *a)
+{
+    json_t *arr = json_array();
+    for (int i = 0; a && i < a->nelts; i++)
+        json_array_append_new(arr, json_string(APR_ARRAY_IDX(a, i, const char *)));
+    return arr;
+}
+
+/* A value that may be an env.NAME reference, shown the reference product's way. */
+static json_t *secret_json(apr_pool_t *pool, const char *source, const char *resolved, int redact)
+{
+    if (!redact)
+        return json_string(source);
+    if (strncmp(source, "env.", 4) == 0)
+        return json_pack("{s:s, s:s, s:b}", "value", mcpgw_redact(pool, resolved ? resolved : ""),
+                         "env_var", source + 4, "from_env", 1);
+    return json_string(mcpgw_redact(pool, source));
+}
+
+json_t *mcpgw_config_upstream_to_json(const mcpgw_upstream_config_t *u, int redact)
+{
+    static const char *const types[] = { "stdio", "http", "sse" };
+    apr_pool_t *pool;
+    json_t *o;
+    apr_pool_create(&pool, NULL);
+    o = json_pack("{s:s, s:s, s:s}", "client_id", u->client_id ? u->client_id : "", "name",
+                  u->name, "connection_type", types[u->type]);
+    if (u->type == MCPGW_CONN_STDIO) {
+        json_t *envs = strings_json(u->env_pass);
+        for (int i = 0; i < u->env_set->nelts; i++) {
+            const char *e = APR_ARRAY_IDX(u->env_set, i, const char *);
+            const char *eq = strchr(e, '=');
+            json_array_append_new(envs, json_string(
+                redact ? apr_pstrcat(pool, apr_pstrmemdup(pool, e, (apr_size_t)(eq - e + 1)),
+                                     mcpgw_redact(pool, eq + 1), NULL)
+                       : e));
+        }
+        json_object_set_new(o, "stdio_config", json_pack("{s:s, s:o, s:o}", "command", u->command,
+                                                         "args", strings_json(u->args),
+                                                         "envs", envs));
+    }
+    else {
+        const apr_array_header_t *h = apr_table_elts(u->header_sources);
+        json_t *headers = json_object();
+        /* A URL can carry credentials: redacted when it came from the environment. */
+        json_object_set_new(o, "connection_string",
+                            strncmp(u->url_source, "env.", 4) == 0
+                                ? secret_json(pool, u->url_source, u->url, redact)
+                                : json_string(u->url_source));
+        for (int i = 0; i < h->nelts; i++) {
+            const apr_table_entry_t *e = &APR_ARRAY_IDX(h, i, apr_table_entry_t);
+            json_object_set_new(headers, e->key,
+                                secret_json(pool, e->val, apr_table_get(u->headers, e->key), redact));
+        }
+        json_object_set_new(o, "headers", headers);
+    }
+    json_object_set_new(o, "tools_to_execute",
+                        u->tools_to_execute.all ? json_pack("[s]", "*")
+                                                : strings_json(u->tools_to_execute.names));
+    json_object_set_new(o, "tools_to_auto_execute",
+                        u->tools_to_auto_execute.all ? json_pack("[s]", "*")
+                                                     : strings_json(u->tools_to_auto_execute.names));
+    apr_pool_destroy(pool);
+    return o;
 }

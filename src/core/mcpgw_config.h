@@ -52,6 +52,7 @@ typedef struct {
     apr_interval_time_t health_interval;
     apr_interval_time_t health_timeout;
     int health_max_failures;
+    int auto_reconnect;            /* ours: reconnect a disconnected client with backoff */
     const char *name_separator;
     int enforce_auth;
 } mcpgw_gateway_config_t;
@@ -70,6 +71,21 @@ const char *mcpgw_config_check_name(const char *name);
 
 /* "10s", "500ms", "2m", "1h", or a bare number of seconds. -1 when unreadable. */
 apr_interval_time_t mcpgw_config_parse_duration(const char *text);
+
+/* The client as JSON in the reference shape. With redact, secrets are masked the way the
+ * reference product masks them (see mcpgw_redact); without, values are as written
+ * (env.NAME references stay references) - the form persisted to the state directory. */
+json_t *mcpgw_config_upstream_to_json(const mcpgw_upstream_config_t *u, int redact);
+
+/* A secret for display: up to 8 characters all '*', else the first 4, 24 '*', the last 4. */
+const char *mcpgw_redact(apr_pool_t *pool, const char *secret);
+
+/* A fresh random (version 4) UUID. */
+const char *mcpgw_uuid4(apr_pool_t *pool);
+
+/* A stable UUID-shaped id derived from a client name, for clients the JSON file lists
+ * without a client_id: the same name gets the same id across restarts. */
+const char *mcpgw_uuid_from_name(apr_pool_t *pool, const char *name);
 
 /* 1 when the filter admits the tool. */
 int mcpgw_tool_filter_allows(const mcpgw_tool_filter_t *f, const char *tool);

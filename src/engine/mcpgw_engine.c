@@ -3,12 +3,14 @@
  * Other threads (upstream I/O) hand work back with mcpgw_engine_post(). */
 #include "mcpgw_engine_internal.h"
 #include "mcpgw_log.h"
+#include "mcpgw_state.h"
 #include "mcpgw_upstream.h"
 #include "mcpgw_upstream_pgids.h"
 
 #include <stddef.h>
 
 #include <apr_portable.h>
+#include <apr_strings.h>
 #include <apr_signal.h>
 #include <stdlib.h>
 
@@ -82,6 +84,30 @@ static void on_session_removed(mcpgw_session_t *session, void *baton)
     engine_streams_close_session(baton, session);
 }
 
+/* The operator's JSON file (parsed by httpd at configuration time), with the admin
+ * changes persisted in the state directory merged over it. */
+static apr_status_t load_configuration(mcpgw_engine_t *engine)
+{
+    const char *error = NULL;
+    if (engine->opts.config)
+        engine->config = apr_pmemdup(engine->pool, engine->opts.config, sizeof(*engine->config));
+    else {
+        json_t *empty = json_object();
+        mcpgw_gateway_config_t *c;
+        mcpgw_config_parse(engine->pool, empty, &c, &error);
+        json_decref(empty);
+        engine->config = c;
+    }
+    engine->state_path = apr_pstrcat(engine->pool, engine->opts.state_dir ? engine->opts.state_dir : ".",
+                                     "/clients.json", NULL);
+    if (mcpgw_state_load(engine->pool, engine->state_path, &engine->state, &error) != APR_SUCCESS ||
+        mcpgw_state_apply(engine->pool, engine->config, engine->state, &error) != APR_SUCCESS) {
+        mcpgw_log(MCPGW_LOG_ERR, "engine: %s", error);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t engine_setup(mcpgw_engine_t *engine)
 {
     apr_status_t rv;
@@ -133,7 +159,9 @@ static apr_status_t engine_setup(mcpgw_engine_t *engine)
     engine->loop.loop_baton = engine;
     engine->loop.state_dir = engine->opts.state_dir;
     mcpgw_upstream_pgids_reap(engine->opts.state_dir);
-    engine->registry = mcpgw_registry_create(engine->pool, engine->opts.config, &engine->loop,
+    if ((rv = load_configuration(engine)) != APR_SUCCESS)
+        return rv;
+    engine->registry = mcpgw_registry_create(engine->pool, engine->config, &engine->loop,
                                              engine->server, engine->opts.tools_page_size,
                                              on_catalog_changed, engine);
     mcpgw_session_store_on_remove(mcpgw_mcp_server_sessions(engine->server), on_session_removed,

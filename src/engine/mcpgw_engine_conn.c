@@ -186,6 +186,7 @@ void engine_conn_finish(engine_conn_t *conn)
     conn->exchange = NULL;
     conn->session = NULL;
     conn->events_started = 0;
+    conn->admin_waiter = 0;
     engine_conn_send(conn, MCPGW_IPC_END, NULL, 0);
     if (!conn->closed)
         apr_pool_clear(conn->req_pool);

@@ -41,6 +41,7 @@ struct engine_conn_t {
     const char *subscription_id; /* JSON text of the listen request's id, or NULL */
     int events_started;          /* a POST answer switched to an event stream (progress) */
     int corked;                  /* frames are queued, written together on uncork */
+    int admin_waiter;            /* an admin request waits for an upstream to settle */
 };
 
 APR_RING_HEAD(conn_ring_t, engine_conn_t);
@@ -62,6 +63,9 @@ struct mcpgw_engine_t {
     mcpgw_loop_t loop;
     mcpgw_registry_t *registry;
     mcpgw_mcp_server_t *server;
+    mcpgw_gateway_config_t *config;  /* the JSON file merged with the admin state */
+    json_t *state;                   /* admin changes, as persisted */
+    const char *state_path;
     struct conn_ring_t streams;  /* every open GET stream */
     unsigned connections;
     apr_thread_mutex_t *tasks_lock;
@@ -85,6 +89,10 @@ void engine_conn_release(engine_conn_t *conn); /* frees a closed conn once its r
 /* mcpgw_engine_requests.c: what a REQUEST frame asks for */
 void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t len);
 void engine_request_abandon(engine_conn_t *conn); /* the child left mid-request */
+
+/* mcpgw_engine_admin.c: the admin REST API */
+void engine_admin_handle(engine_conn_t *conn, const char *method, const char *path,
+                         const char *body, apr_size_t len);
 /* Sends a notification (method, no params) to every stream that wants the topic. */
 void engine_streams_notify(mcpgw_engine_t *engine, const char *method, unsigned topic);
 void engine_streams_close_session(mcpgw_engine_t *engine, mcpgw_session_t *session);

@@ -230,6 +230,9 @@ void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t 
 
     if (!req.http_method)
         engine_conn_close(conn);
+    else if (json_is_true(json_object_get(meta, "admin")))
+        engine_admin_handle(conn, req.http_method, meta_field(meta, "path") ? meta_field(meta, "path") : "",
+                            req.body, req.body_len);
     else if (strcmp(req.http_method, "POST") == 0)
         handle_post(conn, &req);
     else if (strcmp(req.http_method, "GET") == 0)

@@ -3,6 +3,7 @@
 #include "mcpgw_log.h"
 #include "mcpgw_upstream.h"
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <string.h>
 
@@ -17,7 +18,14 @@ struct mcpgw_registry_t {
     mcpgw_registry_changed_fn changed;
     void *changed_baton;
     int started;
+    /* auto_reconnect: when each upstream may next be tried, and the current backoff */
+    apr_hash_t *retry_at;
 };
+
+typedef struct {
+    apr_time_t at;
+    apr_interval_time_t backoff;
+} retry_t;
 
 /* What a routed call keeps while it is out. */
 typedef struct {
@@ -79,10 +87,14 @@ mcpgw_registry_t *mcpgw_registry_create(apr_pool_t *pool, const mcpgw_gateway_co
     r->changed_baton = baton;
     r->generation = 1;
     r->upstreams = apr_array_make(pool, 8, sizeof(mcpgw_upstream_t *));
+    r->retry_at = apr_hash_make(pool);
     for (int i = 0; cfg && i < cfg->upstreams->nelts; i++) {
         const mcpgw_upstream_config_t *uc = APR_ARRAY_IDX(cfg->upstreams, i, mcpgw_upstream_config_t *);
-        APR_ARRAY_PUSH(r->upstreams, mcpgw_upstream_t *) =
-            mcpgw_upstream_create(pool, uc, loop, cfg->tool_timeout, upstream_changed, r);
+        mcpgw_upstream_t *u = mcpgw_upstream_create(pool, uc, loop, cfg->tool_timeout,
+                                                    upstream_changed, r);
+        mcpgw_upstream_set_health(u, cfg->health_interval, cfg->health_timeout,
+                                  cfg->health_max_failures);
+        APR_ARRAY_PUSH(r->upstreams, mcpgw_upstream_t *) = u;
     }
     return r;
 }
@@ -102,10 +114,113 @@ void mcpgw_registry_stop(mcpgw_registry_t *r)
         mcpgw_upstream_stop(APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *), "gateway stopping");
 }
 
+/* auto_reconnect: a disconnected or failed upstream is tried again after 1 s, then 2, 4,
+ * ... up to a minute between attempts; a success resets the backoff. */
+static void auto_reconnect(mcpgw_registry_t *r, mcpgw_upstream_t *u, apr_time_t now)
+{
+    mcpgw_upstream_state_e st = mcpgw_upstream_state(u);
+    retry_t *rt = apr_hash_get(r->retry_at, &u, sizeof(u));
+    if (st == MCPGW_UPSTREAM_CONNECTED) {
+        if (rt)
+            rt->backoff = 0;
+        return;
+    }
+    if (st == MCPGW_UPSTREAM_CONNECTING)
+        return;
+    if (!rt) {
+        rt = apr_pcalloc(r->pool, sizeof(*rt));
+        apr_hash_set(r->retry_at, apr_pmemdup(r->pool, &u, sizeof(u)), sizeof(u), rt);
+    }
+    if (!rt->backoff) {
+        rt->backoff = apr_time_from_sec(1);
+        rt->at = now + rt->backoff;
+        return;
+    }
+    if (now < rt->at)
+        return;
+    mcpgw_log(MCPGW_LOG_NOTICE, "registry: reconnecting %s (auto_reconnect)", mcpgw_upstream_name(u));
+    rt->backoff = rt->backoff * 2 > apr_time_from_sec(60) ? apr_time_from_sec(60) : rt->backoff * 2;
+    rt->at = now + rt->backoff;
+    mcpgw_upstream_start(u);
+}
+
 void mcpgw_registry_tick(mcpgw_registry_t *r, apr_time_t now)
 {
-    for (int i = 0; i < r->upstreams->nelts; i++)
-        mcpgw_upstream_tick(APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *), now);
+    for (int i = 0; i < r->upstreams->nelts; i++) {
+        mcpgw_upstream_t *u = APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *);
+        mcpgw_upstream_tick(u, now);
+        if (r->cfg && r->cfg->auto_reconnect && r->started)
+            auto_reconnect(r, u, now);
+    }
+}
+
+const apr_array_header_t *mcpgw_registry_upstreams(mcpgw_registry_t *r)
+{
+    return r->upstreams;
+}
+
+mcpgw_upstream_t *mcpgw_registry_find(mcpgw_registry_t *r, const char *id_or_name)
+{
+    for (int i = 0; i < r->upstreams->nelts; i++) {
+        mcpgw_upstream_t *u = APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *);
+        const mcpgw_upstream_config_t *c = mcpgw_upstream_config(u);
+        if ((c->client_id && strcmp(c->client_id, id_or_name) == 0) || strcmp(c->name, id_or_name) == 0)
+            return u;
+    }
+    return NULL;
+}
+
+apr_pool_t *mcpgw_registry_config_pool(mcpgw_registry_t *r)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, r->pool);
+    return p;
+}
+
+mcpgw_upstream_t *mcpgw_registry_add(mcpgw_registry_t *r, const mcpgw_upstream_config_t *cfg,
+                                     apr_pool_t *cfg_pool, mcpgw_upstream_settled_fn settled,
+                                     void *baton)
+{
+    mcpgw_upstream_t *u = mcpgw_upstream_create(r->pool, cfg, r->loop, r->cfg->tool_timeout,
+                                                upstream_changed, r);
+    mcpgw_upstream_set_config(u, cfg, cfg_pool);
+    mcpgw_upstream_set_health(u, r->cfg->health_interval, r->cfg->health_timeout,
+                              r->cfg->health_max_failures);
+    APR_ARRAY_PUSH(r->upstreams, mcpgw_upstream_t *) = u;
+    mcpgw_upstream_when_settled(u, settled, baton);
+    mcpgw_upstream_start(u);
+    return u;
+}
+
+void mcpgw_registry_remove(mcpgw_registry_t *r, mcpgw_upstream_t *u)
+{
+    for (int i = 0; i < r->upstreams->nelts; i++) {
+        if (APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *) != u)
+            continue;
+        memmove(&APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *),
+                &APR_ARRAY_IDX(r->upstreams, i + 1, mcpgw_upstream_t *),
+                sizeof(mcpgw_upstream_t *) * (size_t)(r->upstreams->nelts - i - 1));
+        r->upstreams->nelts--;
+        break;
+    }
+    apr_hash_set(r->retry_at, &u, sizeof(u), NULL);
+    mcpgw_upstream_destroy(u);
+    rebuild(r);
+}
+
+void mcpgw_registry_reconnect(mcpgw_registry_t *r, mcpgw_upstream_t *u,
+                              mcpgw_upstream_settled_fn settled, void *baton)
+{
+    /* Stopped first, so that the waiter hears of the new attempt, not the old one. */
+    mcpgw_upstream_stop(u, "reconnect requested");
+    apr_hash_set(r->retry_at, &u, sizeof(u), NULL);
+    mcpgw_upstream_when_settled(u, settled, baton);
+    mcpgw_upstream_start(u);
+}
+
+void mcpgw_registry_republish(mcpgw_registry_t *r)
+{
+    rebuild(r);
 }
 
 static mcpgw_upstream_t *find(mcpgw_registry_t *r, const char *name)

@@ -21,6 +21,29 @@ void mcpgw_registry_start(mcpgw_registry_t *r);
 void mcpgw_registry_stop(mcpgw_registry_t *r);
 void mcpgw_registry_tick(mcpgw_registry_t *r, apr_time_t now);
 
+/* ---- management (the admin API) ----------------------------------------------------- */
+
+#include "mcpgw_upstream.h"
+
+/* Every upstream, in configuration order. */
+const apr_array_header_t *mcpgw_registry_upstreams(mcpgw_registry_t *r);
+/* By client_id, or by name. */
+mcpgw_upstream_t *mcpgw_registry_find(mcpgw_registry_t *r, const char *id_or_name);
+
+/* Adds and starts an upstream (cfg owned by cfg_pool, which the registry takes over);
+ * settled runs once it is connected or has failed. */
+mcpgw_upstream_t *mcpgw_registry_add(mcpgw_registry_t *r, const mcpgw_upstream_config_t *cfg,
+                                     apr_pool_t *cfg_pool, mcpgw_upstream_settled_fn settled,
+                                     void *baton);
+void mcpgw_registry_remove(mcpgw_registry_t *r, mcpgw_upstream_t *u);
+/* Restarts the upstream; settled as for add. */
+void mcpgw_registry_reconnect(mcpgw_registry_t *r, mcpgw_upstream_t *u,
+                              mcpgw_upstream_settled_fn settled, void *baton);
+/* Publishes the catalog again (after a change of tools_to_execute). */
+void mcpgw_registry_republish(mcpgw_registry_t *r);
+/* A pool for a new client configuration (handed back through add or set_config). */
+apr_pool_t *mcpgw_registry_config_pool(mcpgw_registry_t *r);
+
 /* The mcp_server's start_tool_call hook. */
 void mcpgw_registry_call_tool(mcpgw_tool_call_t *call, void *registry);
 /* The caller left: cancel the call upstream and answer it locally. */

@@ -39,6 +39,8 @@ void *mcpgw_directives_create_dir(apr_pool_t *p, char *dir)
     mcpgw_dir_conf_t *d = apr_pcalloc(p, sizeof(*d));
     d->max_body = -1;
     d->keepalive_sec = -1;
+    d->admin_anonymous = -1;
+    d->location = dir ? apr_pstrdup(p, dir) : NULL;
     return d;
 }
 
@@ -48,6 +50,9 @@ void *mcpgw_directives_merge_dir(apr_pool_t *p, void *basev, void *addv)
     d->max_body = PICK(max_body, -1);
     d->keepalive_sec = PICK(keepalive_sec, -1);
     d->allowed_origins = PICK(allowed_origins, NULL);
+    d->location = PICK(location, NULL);
+    d->admin_anonymous = PICK(admin_anonymous, -1);
+    d->admin_commands = PICK(admin_commands, NULL);
     return d;
 }
 
@@ -200,6 +205,23 @@ static const char *add_allowed_origin(cmd_parms *cmd, void *dconf, const char *a
     return NULL;
 }
 
+static const char *set_admin_anonymous(cmd_parms *cmd, void *dconf, int on)
+{
+    ((mcpgw_dir_conf_t *)dconf)->admin_anonymous = on;
+    return NULL;
+}
+
+static const char *add_admin_command(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    mcpgw_dir_conf_t *d = dconf;
+    if (arg[0] != '/')
+        return "MCPGatewayAdminAllowCommand: give the command's absolute path";
+    if (!d->admin_commands)
+        d->admin_commands = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(d->admin_commands, const char *) = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 const command_rec mcpgw_directives[] = {
     AP_INIT_TAKE1("MCPGatewayConfigFile", set_config_file, NULL, RSRC_CONF,
                   "The gateway's JSON configuration (mcp, governance, client sections)"),
@@ -225,5 +247,11 @@ const command_rec mcpgw_directives[] = {
     AP_INIT_ITERATE("MCPGatewayAllowedOrigins", add_allowed_origin, NULL, OR_ALL,
                     "Origins allowed to call /mcp from a browser, or * (default: loopback "
                     "origins and this server's names)"),
+    AP_INIT_FLAG("MCPGatewayAdminAllowAnonymous", set_admin_anonymous, NULL, OR_ALL,
+                 "Let callers without an authenticated user (r->user) use the admin API "
+                 "(default Off: protect it with AuthType/Require)"),
+    AP_INIT_ITERATE("MCPGatewayAdminAllowCommand", add_admin_command, NULL, OR_ALL,
+                    "Absolute paths of commands the admin API may start as stdio clients "
+                    "(default: none - a stdio client through the API runs a command here)"),
     { NULL }
 };

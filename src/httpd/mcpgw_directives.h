@@ -33,6 +33,9 @@ typedef struct {
     apr_off_t max_body;                    /* MCPGatewayMaxBodySize, -1 = unset */
     int keepalive_sec;                     /* MCPGatewayKeepAliveInterval, -1 = unset */
     apr_array_header_t *allowed_origins;   /* MCPGatewayAllowedOrigins, NULL = unset */
+    const char *location;                  /* the <Location> path (admin routes are relative) */
+    int admin_anonymous;                   /* MCPGatewayAdminAllowAnonymous, -1 = unset */
+    apr_array_header_t *admin_commands;    /* MCPGatewayAdminAllowCommand, NULL = none */
 } mcpgw_dir_conf_t;
 
 extern module AP_MODULE_DECLARE_DATA mcp_gateway_module;

@@ -36,6 +36,14 @@ static int send_refusal(request_rec *r, int status, int code, const char *messag
     return OK;
 }
 
+static int engine_unavailable(request_rec *r);
+static int read_body(request_rec *r, apr_off_t max, char **body, apr_size_t *len);
+
+int mcpgw_handler_engine_unavailable(request_rec *r)
+{
+    return engine_unavailable(r);
+}
+
 static int engine_unavailable(request_rec *r)
 {
     apr_table_setn(r->err_headers_out, "Retry-After", "2");
@@ -44,6 +52,11 @@ static int engine_unavailable(request_rec *r)
 }
 
 /* Reads the whole body, refusing (413) as soon as it passes max without reading on. */
+int mcpgw_handler_read_body(request_rec *r, apr_off_t max, char **body, apr_size_t *len)
+{
+    return read_body(r, max, body, len);
+}
+
 static int read_body(request_rec *r, apr_off_t max, char **body, apr_size_t *len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
@@ -172,8 +185,8 @@ static int flush_out(request_rec *r)
     return ap_rflush(r) == 0 && !r->connection->aborted;
 }
 
-static int relay(request_rec *r, mcpgw_ipc_client_t *ipc, const mcpgw_server_conf_t *sconf,
-                 const mcpgw_dir_conf_t *dconf)
+int mcpgw_handler_relay(request_rec *r, mcpgw_ipc_client_t *ipc,
+                        const mcpgw_server_conf_t *sconf, const mcpgw_dir_conf_t *dconf)
 {
     int streaming = 0, head_seen = 0, accepted = 0, watch = client_fd(r);
     int keepalive_ms = mcpgw_dir_keepalive_sec(dconf) * 1000;
@@ -323,5 +336,5 @@ int mcpgw_handler_mcp(request_rec *r)
     if (mcpgw_ipc_client_send(ipc, MCPGW_IPC_REQUEST, meta, meta_len + 1, body, body_len) !=
         APR_SUCCESS)
         return engine_unavailable(r);
-    return relay(r, ipc, sconf, dconf);
+    return mcpgw_handler_relay(r, ipc, sconf, dconf);
 }

@@ -3,6 +3,7 @@
 #include "mcpgw_engine.h"
 #include "mcpgw_log.h"
 #include "mcpgw_log_bridge.h"
+#include "mcpgw_state.h"
 #include "mcpgw_version.h"
 
 #include "ap_listen.h"
@@ -86,17 +87,44 @@ static int make_socket(supervisor_t *sup)
 
 static int make_state_dir(supervisor_t *sup)
 {
-    apr_status_t rv = apr_dir_make_recursive(sup->conf->state_dir, APR_FPROT_OS_DEFAULT & 0750,
+    apr_status_t rv = apr_dir_make_recursive(sup->conf->state_dir,
+                                             APR_FPROT_UREAD | APR_FPROT_UWRITE |
+                                                 APR_FPROT_UEXECUTE | APR_FPROT_GREAD |
+                                                 APR_FPROT_GEXECUTE,
                                              sup->pool);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, sup->server,
                      "cannot create MCPGatewayStateDir %s", sup->conf->state_dir);
         return -1;
     }
+    /* The engine (as User) writes here; nobody else needs to. */
+    chmod(sup->conf->state_dir, 0750);
     if (geteuid() == 0 && chown(sup->conf->state_dir, ap_unixd_config.user_id,
                                 ap_unixd_config.group_id) < 0)
         ap_log_error(APLOG_MARK, APLOG_WARNING, errno, sup->server,
                      "cannot chown MCPGatewayStateDir %s", sup->conf->state_dir);
+    return 0;
+}
+
+/* Admin changes persisted earlier must still apply: a corrupt state file stops httpd here
+ * with a clear message rather than letting the engine start without them. */
+static int check_state_file(supervisor_t *sup, apr_pool_t *ptemp)
+{
+    const char *path = apr_pstrcat(ptemp, sup->conf->state_dir, "/clients.json", NULL);
+    const char *error = NULL;
+    json_t *state;
+    mcpgw_gateway_config_t copy;
+    if (sup->conf->gateway)
+        copy = *sup->conf->gateway;
+    else
+        memset(&copy, 0, sizeof(copy));
+    if (!copy.upstreams)
+        copy.upstreams = apr_array_make(ptemp, 1, sizeof(void *));
+    if (mcpgw_state_load(ptemp, path, &state, &error) != APR_SUCCESS ||
+        mcpgw_state_apply(ptemp, &copy, state, &error) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sup->server, "%s", error);
+        return -1;
+    }
     return 0;
 }
 
@@ -246,6 +274,8 @@ int mcpgw_supervisor_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
     sup->parent_pid = getpid();
     sup->listen_fd = -1;
     if (make_state_dir(sup) < 0)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (check_state_file(sup, ptemp) < 0)
         return HTTP_INTERNAL_SERVER_ERROR;
     sup->listen_fd = make_socket(sup);
     if (sup->listen_fd < 0)

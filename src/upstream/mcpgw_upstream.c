@@ -37,6 +37,17 @@ struct mcpgw_upstream_t {
     json_t *listing;                   /* tools being collected across pages */
     int relist;                        /* list_changed arrived while listing */
     const char *protocol_version;
+    apr_pool_t *cfg_pool;              /* owns cfg when set through mcpgw_upstream_set_config */
+    char last_error[256];
+    mcpgw_upstream_settled_fn settled;
+    void *settled_baton;
+    /* health */
+    apr_interval_time_t health_interval, health_timeout;
+    int health_max_failures;
+    int health_failures;
+    int health_use_list;               /* the server has no ping */
+    int health_in_flight;
+    apr_time_t health_next;
 };
 
 const char *mcpgw_upstream_state_name(mcpgw_upstream_state_e state)
@@ -75,14 +86,61 @@ mcpgw_upstream_t *mcpgw_upstream_create(apr_pool_t *parent, const mcpgw_upstream
     return u;
 }
 
+static void destroy_pool_later(void *pool);
+
 static void set_state(mcpgw_upstream_t *u, mcpgw_upstream_state_e state)
 {
+    mcpgw_upstream_settled_fn settled = u->settled;
     if (u->state == state)
         return;
     mcpgw_log(state == MCPGW_UPSTREAM_CONNECTED ? MCPGW_LOG_NOTICE : MCPGW_LOG_WARNING,
               "upstream %s: %s -> %s", u->cfg->name, mcpgw_upstream_state_name(u->state),
               mcpgw_upstream_state_name(state));
     u->state = state;
+    if (state == MCPGW_UPSTREAM_CONNECTED) {
+        u->health_failures = 0;
+        u->health_next = apr_time_now() + u->health_interval;
+    }
+    if (settled && state != MCPGW_UPSTREAM_CONNECTING) {
+        u->settled = NULL;
+        settled(u->settled_baton, state == MCPGW_UPSTREAM_CONNECTED,
+                u->last_error[0] ? u->last_error : "not connected");
+    }
+}
+
+static void note_error(mcpgw_upstream_t *u, const char *what)
+{
+    apr_cpystrn(u->last_error, what, sizeof(u->last_error));
+}
+
+void mcpgw_upstream_when_settled(mcpgw_upstream_t *u, mcpgw_upstream_settled_fn fn, void *baton)
+{
+    u->settled = fn;
+    u->settled_baton = baton;
+}
+
+const char *mcpgw_upstream_last_error(const mcpgw_upstream_t *u)
+{
+    return u->last_error[0] ? u->last_error : NULL;
+}
+
+void mcpgw_upstream_set_health(mcpgw_upstream_t *u, apr_interval_time_t interval,
+                               apr_interval_time_t timeout, int max_failures)
+{
+    u->health_interval = interval;
+    u->health_timeout = timeout;
+    u->health_max_failures = max_failures > 0 ? max_failures : 1;
+    u->health_next = apr_time_now() + interval;
+}
+
+void mcpgw_upstream_set_config(mcpgw_upstream_t *u, const mcpgw_upstream_config_t *cfg,
+                               apr_pool_t *cfg_pool)
+{
+    apr_pool_t *old = u->cfg_pool;
+    u->cfg = cfg;
+    u->cfg_pool = cfg_pool;
+    if (old)
+        u->loop->post(u->loop->loop_baton, destroy_pool_later, old);
 }
 
 static void changed(mcpgw_upstream_t *u)
@@ -199,8 +257,50 @@ static void fail_all(mcpgw_upstream_t *u, const char *why)
         fail_call(u, apr_hash_this_val(hi), MCPGW_UPSTREAM_ERR_DISCONNECTED, why);
 }
 
+static void on_health_reply(void *baton, json_t *result, json_t *error)
+{
+    mcpgw_upstream_t *u = baton;
+    json_t *code = json_object_get(error, "code");
+    u->health_in_flight = 0;
+    json_decref(result);
+    if (!error) {
+        u->health_failures = 0;
+        return;
+    }
+    if (!u->health_use_list && json_is_integer(code) &&
+        json_integer_value(code) == MCPGW_JSONRPC_METHOD_NOT_FOUND) {
+        /* No ping here: tools/list answers the same question. */
+        u->health_use_list = 1;
+        json_decref(error);
+        return;
+    }
+    u->health_failures++;
+    mcpgw_log(MCPGW_LOG_WARNING, "upstream %s: health check failed (%d of %d): %s", u->cfg->name,
+              u->health_failures, u->health_max_failures,
+              mcpgw_json_string(error, "message") ? mcpgw_json_string(error, "message") : "?");
+    json_decref(error);
+    if (u->health_failures >= u->health_max_failures && u->state == MCPGW_UPSTREAM_CONNECTED) {
+        note_error(u, apr_psprintf(u->pool, "%d consecutive health checks failed",
+                                   u->health_failures));
+        mcpgw_upstream_stop(u, u->last_error);
+        changed(u);
+    }
+}
+
+static void health_check(mcpgw_upstream_t *u, apr_time_t now)
+{
+    if (u->health_interval <= 0 || u->state != MCPGW_UPSTREAM_CONNECTED || u->health_in_flight ||
+        now < u->health_next)
+        return;
+    u->health_next = now + u->health_interval;
+    u->health_in_flight = 1;
+    send_request(u, u->health_use_list ? "tools/list" : "ping", json_object(), u->health_timeout,
+                 on_health_reply, NULL, u);
+}
+
 void mcpgw_upstream_tick(mcpgw_upstream_t *u, apr_time_t now)
 {
+    health_check(u, now);
     apr_hash_index_t *hi = apr_hash_first(NULL, u->pending);
     while (hi) {
         mcpgw_upstream_call_t *call = apr_hash_this_val(hi);
@@ -224,6 +324,7 @@ static void on_tools_page(void *baton, json_t *result, json_t *error)
     if (error || !json_is_array(tools)) {
         mcpgw_log(MCPGW_LOG_ERR, "upstream %s: tools/list failed: %s", u->cfg->name,
                   error ? mcpgw_json_string(error, "message") : "no tools array");
+        note_error(u, "tools/list failed");
         json_decref(result);
         json_decref(error);
         if (u->listing) {
@@ -272,6 +373,8 @@ static void on_initialized(void *baton, json_t *result, json_t *error)
     if (error) {
         mcpgw_log(MCPGW_LOG_ERR, "upstream %s: initialize failed: %s", u->cfg->name,
                   mcpgw_json_string(error, "message"));
+        note_error(u, apr_psprintf(u->pool, "initialize failed: %s",
+                                   mcpgw_json_string(error, "message") ? mcpgw_json_string(error, "message") : "?"));
         json_decref(error);
         set_state(u, MCPGW_UPSTREAM_ERROR);
         mcpgw_upstream_stop(u, "initialize failed");
@@ -307,6 +410,8 @@ void mcpgw_upstream_start(mcpgw_upstream_t *u)
     apr_pool_create(&u->conn_pool, u->pool);
     u->tools = NULL;
     u->protocol_version = NULL;
+    u->last_error[0] = '\0';
+    u->health_in_flight = 0;
     set_state(u, MCPGW_UPSTREAM_CONNECTING);
     switch (u->cfg->type) {
     case MCPGW_CONN_STDIO:
@@ -321,6 +426,7 @@ void mcpgw_upstream_start(mcpgw_upstream_t *u)
     }
     if (!u->transport || u->transport->start(u->transport, &why) != APR_SUCCESS) {
         mcpgw_log(MCPGW_LOG_ERR, "upstream %s: cannot connect: %s", u->cfg->name, why);
+        note_error(u, why);
         u->transport = NULL;
         apr_pool_destroy(u->conn_pool);
         u->conn_pool = NULL;
@@ -357,7 +463,11 @@ void mcpgw_upstream_stop(mcpgw_upstream_t *u, const char *reason)
 
 void mcpgw_upstream_destroy(mcpgw_upstream_t *u)
 {
+    u->settled = NULL;
+    u->on_change = NULL;
     mcpgw_upstream_stop(u, "removed");
+    if (u->cfg_pool)
+        u->loop->post(u->loop->loop_baton, destroy_pool_later, u->cfg_pool);
     u->loop->post(u->loop->loop_baton, destroy_pool_later, u->pool);
 }
 
@@ -475,6 +585,7 @@ void mcpgw_upstream_on_closed(mcpgw_upstream_t *u, const char *reason)
 {
     int was_connecting = u->state == MCPGW_UPSTREAM_CONNECTING;
     mcpgw_log(MCPGW_LOG_WARNING, "upstream %s: connection lost: %s", u->cfg->name, reason);
+    note_error(u, reason);
     mcpgw_upstream_stop(u, reason);
     if (was_connecting)
         set_state(u, MCPGW_UPSTREAM_ERROR);

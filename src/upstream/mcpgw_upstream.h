@@ -61,8 +61,26 @@ mcpgw_upstream_call_t *mcpgw_upstream_request(mcpgw_upstream_t *u, const char *m
 /* The caller lost interest: notifications/cancelled goes upstream, on_reply never runs. */
 void mcpgw_upstream_cancel(mcpgw_upstream_t *u, mcpgw_upstream_call_t *call, const char *reason);
 
-/* Times out overdue requests. The loop calls it a few times a second. */
+/* Times out overdue requests and runs health checks. The loop calls it a few times a
+ * second. */
 void mcpgw_upstream_tick(mcpgw_upstream_t *u, apr_time_t now);
+
+/* Health checks: every interval a ping (tools/list for a server without ping) with its own
+ * timeout; after max_failures in a row the upstream is disconnected. interval 0 = none. */
+void mcpgw_upstream_set_health(mcpgw_upstream_t *u, apr_interval_time_t interval,
+                               apr_interval_time_t timeout, int max_failures);
+
+/* Called once, when the upstream next leaves "connecting" (ok = connected). */
+typedef void (*mcpgw_upstream_settled_fn)(void *baton, int ok, const char *error);
+void mcpgw_upstream_when_settled(mcpgw_upstream_t *u, mcpgw_upstream_settled_fn fn, void *baton);
+
+/* Why the upstream last failed (NULL when it never did). */
+const char *mcpgw_upstream_last_error(const mcpgw_upstream_t *u);
+
+/* Replaces the configuration (owned by cfg_pool, which the upstream takes over). The
+ * caller restarts the upstream when the connection changed. */
+void mcpgw_upstream_set_config(mcpgw_upstream_t *u, const mcpgw_upstream_config_t *cfg,
+                               apr_pool_t *cfg_pool);
 
 /* ---- for transports ------------------------------------------------------------------ */
 

@@ -1,0 +1,162 @@
+#include "mcpgw_state.h"
+#include "mcpgw_json.h"
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <string.h>
+
+static json_t *empty_state(void)
+{
+    return json_pack("{s:i, s:[], s:[]}", "version", 1, "clients", "deleted");
+}
+
+apr_status_t mcpgw_state_load(apr_pool_t *pool, const char *path, json_t **state,
+                              const char **error)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t len;
+    char *buf;
+    const char *why = NULL;
+    json_t *root;
+
+    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, pool) != APR_SUCCESS) {
+        *state = mcpgw_json_own(pool, empty_state());
+        return APR_SUCCESS;
+    }
+    apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    len = (apr_size_t)fi.size;
+    buf = apr_palloc(pool, len + 1);
+    if (len && apr_file_read_full(f, buf, len, &len) != APR_SUCCESS) {
+        apr_file_close(f);
+        *error = apr_psprintf(pool, "state file %s: cannot read it", path);
+        return APR_EGENERAL;
+    }
+    apr_file_close(f);
+    root = mcpgw_json_load(pool, buf, len, &why);
+    if (!root) {
+        *error = apr_psprintf(pool, "state file %s is corrupt (%s); fix or remove it - the "
+                                    "gateway will not start over it and lose admin changes",
+                              path, why);
+        return APR_EINVAL;
+    }
+    if (!json_is_object(root) || !json_is_array(json_object_get(root, "clients")) ||
+        !json_is_array(json_object_get(root, "deleted"))) {
+        *error = apr_psprintf(pool, "state file %s is corrupt: expected {\"clients\":[...], "
+                                    "\"deleted\":[...]}", path);
+        return APR_EINVAL;
+    }
+    *state = root;
+    return APR_SUCCESS;
+}
+
+apr_status_t mcpgw_state_save(apr_pool_t *pool, const char *path, const json_t *state,
+                              const char **error)
+{
+    const char *tmp = apr_pstrcat(pool, path, ".tmp", NULL);
+    apr_size_t len;
+    const char *text = mcpgw_json_dump(pool, state, &len);
+    apr_file_t *f = NULL;
+    apr_status_t rv;
+
+    /* 0600: the file may hold header values and env entries as the admin gave them. */
+    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, pool);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_write_full(f, text, len, NULL);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_sync(f);
+    if (f)
+        apr_file_close(f);
+    if (rv == APR_SUCCESS)
+        rv = apr_file_rename(tmp, path, pool);
+    if (rv != APR_SUCCESS) {
+        char err[128];
+        *error = apr_psprintf(pool, "cannot write state file %s: %s", path,
+                              apr_strerror(rv, err, sizeof(err)));
+        apr_file_remove(tmp, pool);
+    }
+    return rv;
+}
+
+static int listed(const json_t *arr, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+            return 1;
+    return 0;
+}
+
+apr_status_t mcpgw_state_apply(apr_pool_t *pool, mcpgw_gateway_config_t *cfg,
+                               const json_t *state, const char **error)
+{
+    json_t *clients = json_object_get(state, "clients");
+    json_t *deleted = json_object_get(state, "deleted");
+    apr_array_header_t *merged = apr_array_make(pool, 8, sizeof(mcpgw_upstream_config_t *));
+    apr_array_header_t *overrides = apr_array_make(pool, 8, sizeof(mcpgw_upstream_config_t *));
+    size_t i;
+    json_t *c;
+
+    json_array_foreach(clients, i, c) {
+        mcpgw_upstream_config_t *u;
+        const char *path = apr_psprintf(pool, "state file: clients[%lu]", (unsigned long)i);
+        if (mcpgw_config_parse_upstream(pool, c, path, &u, error) != APR_SUCCESS)
+            return APR_EINVAL;
+        if (!u->client_id) {
+            *error = apr_pstrcat(pool, path, ": client_id is missing", NULL);
+            return APR_EINVAL;
+        }
+        APR_ARRAY_PUSH(overrides, mcpgw_upstream_config_t *) = u;
+    }
+    for (int j = 0; j < cfg->upstreams->nelts; j++) {
+        mcpgw_upstream_config_t *u = APR_ARRAY_IDX(cfg->upstreams, j, mcpgw_upstream_config_t *);
+        int replaced = 0;
+        if (listed(deleted, u->client_id))
+            continue;
+        for (int k = 0; k < overrides->nelts; k++) {
+            mcpgw_upstream_config_t *o = APR_ARRAY_IDX(overrides, k, mcpgw_upstream_config_t *);
+            if (o && strcmp(o->client_id, u->client_id) == 0) {
+                APR_ARRAY_PUSH(merged, mcpgw_upstream_config_t *) = o;
+                APR_ARRAY_IDX(overrides, k, mcpgw_upstream_config_t *) = NULL;
+                replaced = 1;
+            }
+        }
+        if (!replaced)
+            APR_ARRAY_PUSH(merged, mcpgw_upstream_config_t *) = u;
+    }
+    for (int k = 0; k < overrides->nelts; k++) {
+        mcpgw_upstream_config_t *o = APR_ARRAY_IDX(overrides, k, mcpgw_upstream_config_t *);
+        if (o)
+            APR_ARRAY_PUSH(merged, mcpgw_upstream_config_t *) = o;
+    }
+    cfg->upstreams = merged;
+    return APR_SUCCESS;
+}
+
+static void drop(json_t *arr, const char *client_id, int by_string)
+{
+    size_t i = json_array_size(arr);
+    while (i-- > 0) {
+        json_t *v = json_array_get(arr, i);
+        const char *id = by_string ? json_string_value(v) : mcpgw_json_string(v, "client_id");
+        if (id && strcmp(id, client_id) == 0)
+            json_array_remove(arr, i);
+    }
+}
+
+void mcpgw_state_put_client(json_t *state, json_t *client_json)
+{
+    const char *id = mcpgw_json_string(client_json, "client_id");
+    drop(json_object_get(state, "clients"), id, 0);
+    drop(json_object_get(state, "deleted"), id, 1);
+    json_array_append_new(json_object_get(state, "clients"), client_json);
+}
+
+void mcpgw_state_delete_client(json_t *state, const char *client_id)
+{
+    drop(json_object_get(state, "clients"), client_id, 0);
+    drop(json_object_get(state, "deleted"), client_id, 1);
+    json_array_append_new(json_object_get(state, "deleted"), json_string(client_id));
+}
