@@ -169,3 +169,20 @@ test('a secret from env.NAME in a URL or header never reaches the error log', as
     delete process.env.MCPGW_SECRET_URL;
   }
 });
+
+test('auto_reconnect brings a dead stdio upstream back with backoff', async () => {
+  const marker = `--auto-marker-${process.pid}-${Date.now()}`;
+  const gw = await startGateway({ config: { mcp: {
+    client_configs: [{ name: 'phoenix', connection_type: 'stdio', stdio_config: { command: nodeBin, args: [faultJs, 'stdio', marker] },
+                       tools_to_execute: ['*'] }],
+    health_monitor_config: { auto_reconnect: true } } } });
+  try {
+    await waitFor(async () => (await toolNames(gw)).includes('phoenix_echo'), 10000, 'up');
+    for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
+    await waitFor(async () => !(await toolNames(gw)).includes('phoenix_echo'), 5000, 'gone');
+    await waitFor(async () => (await toolNames(gw)).includes('phoenix_echo'), 10000, 'back by itself');
+    assert.match(gw.errorLog(), /reconnecting phoenix \(auto_reconnect\)/);
+  } finally {
+    await gw.stop();
+  }
+});
