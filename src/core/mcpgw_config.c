@@ -1,5 +1,6 @@
 #include "mcpgw_config.h"
 #include "mcpgw_json.h"
+#include "mcpgw_vkeys.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -297,6 +298,8 @@ apr_status_t mcpgw_config_parse(apr_pool_t *pool, const json_t *root,
         c->name_separator = apr_pstrdup(pool, sep);
     }
     c->auto_reconnect = json_is_true(json_object_get(hm, "auto_reconnect"));
+    if ((rv = mcpgw_vkeys_parse_config(pool, root, &c->vkeys, error)) != APR_SUCCESS)
+        return rv;
     v = json_object_get(json_object_get(root, "client"), "enforce_auth_on_inference");
     c->enforce_auth = json_is_true(v);
 

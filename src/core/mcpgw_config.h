@@ -55,6 +55,7 @@ typedef struct {
     int auto_reconnect;            /* ours: reconnect a disconnected client with backoff */
     const char *name_separator;
     int enforce_auth;
+    apr_array_header_t *vkeys;     /* mcpgw_vkey_t * (see mcpgw_vkeys.h) */
 } mcpgw_gateway_config_t;
 
 /* Parses and validates root. env.NAME references are resolved from the environment; a

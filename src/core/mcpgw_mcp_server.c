@@ -154,6 +154,17 @@ static void do_discover(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
     reply_result(c, m->id, result);
 }
 
+typedef struct {
+    mcpgw_mcp_server_t *server;
+    const char *key;
+} visibility_t;
+
+static int visible_to_key(const mcpgw_catalog_tool_t *tool, void *baton)
+{
+    visibility_t *v = baton;
+    return v->server->opts.tool_visible(v->key, tool, v->server->opts.tool_visible_baton);
+}
+
 static void do_tools_list(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
 {
     const char *cursor = NULL;
@@ -171,7 +182,13 @@ static void do_tools_list(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
         }
         cursor = cur ? json_string_value(cur) : NULL;
     }
-    page = mcpgw_catalog_page(c->server->catalog, c->ex->pool, cursor, NULL, NULL, &page_len);
+    if (c->req->key && c->server->opts.tool_visible) {
+        visibility_t v = { c->server, c->req->key };
+        page = mcpgw_catalog_page(c->server->catalog, c->ex->pool, cursor, visible_to_key, &v,
+                                  &page_len);
+    }
+    else
+        page = mcpgw_catalog_page(c->server->catalog, c->ex->pool, cursor, NULL, NULL, &page_len);
     if (!page) {
         reply_error(c, m->id, MCPGW_JSONRPC_INVALID_PARAMS, "Invalid params: unknown cursor");
         return;
@@ -217,6 +234,10 @@ static void do_tools_call(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
         return;
     }
     tool = mcpgw_catalog_find(c->server->catalog, name);
+    /* A tool outside the caller's key is answered exactly like one that does not exist. */
+    if (tool && c->req->key && c->server->opts.tool_visible &&
+        !c->server->opts.tool_visible(c->req->key, tool, c->server->opts.tool_visible_baton))
+        tool = NULL;
     if (!tool || !c->server->opts.start_tool_call) {
         reply_error(c, m->id, MCPGW_JSONRPC_INVALID_PARAMS,
                     apr_psprintf(c->ex->pool, "Unknown tool: %s", name));

@@ -42,6 +42,9 @@ typedef struct {
     apr_interval_time_t session_idle_timeout;
     mcpgw_start_tool_call_fn start_tool_call;
     void *start_tool_call_baton;
+    /* Virtual-key filtering: whether the caller's key may see a tool. NULL shows all. */
+    int (*tool_visible)(const char *key, const mcpgw_catalog_tool_t *tool, void *baton);
+    void *tool_visible_baton;
 } mcpgw_mcp_server_options_t;
 
 /* An HTTP request as the engine received it from a child. */
@@ -52,7 +55,8 @@ typedef struct {
     const char *mcp_method;       /* Mcp-Method (stateless revision) */
     const char *mcp_name;         /* Mcp-Name (stateless revision) */
     const char *accept;
-    const char *principal;        /* authenticated key name, NULL when anonymous */
+    const char *principal;        /* the authenticated user (r->user), NULL when anonymous */
+    const char *key;              /* the virtual key's name when one authenticated the caller */
     const char *body;
     apr_size_t body_len;
 } mcpgw_mcp_request_t;

@@ -1,5 +1,6 @@
 #include "mcpgw_state.h"
 #include "mcpgw_json.h"
+#include "mcpgw_vkeys.h"
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
@@ -7,7 +8,8 @@
 
 static json_t *empty_state(void)
 {
-    return json_pack("{s:i, s:[], s:[]}", "version", 1, "clients", "deleted");
+    return json_pack("{s:i, s:[], s:[], s:[], s:[]}", "version", 1, "clients", "deleted", "keys",
+                     "deleted_keys");
 }
 
 apr_status_t mcpgw_state_load(apr_pool_t *pool, const char *path, json_t **state,
@@ -44,6 +46,15 @@ apr_status_t mcpgw_state_load(apr_pool_t *pool, const char *path, json_t **state
         !json_is_array(json_object_get(root, "deleted"))) {
         *error = apr_psprintf(pool, "state file %s is corrupt: expected {\"clients\":[...], "
                                     "\"deleted\":[...]}", path);
+        return APR_EINVAL;
+    }
+    /* Older state files have no keys yet. */
+    if (!json_object_get(root, "keys"))
+        json_object_set_new(root, "keys", json_array());
+    if (!json_object_get(root, "deleted_keys"))
+        json_object_set_new(root, "deleted_keys", json_array());
+    if (!json_is_array(json_object_get(root, "keys")) || !json_is_array(json_object_get(root, "deleted_keys"))) {
+        *error = apr_psprintf(pool, "state file %s is corrupt: keys and deleted_keys must be arrays", path);
         return APR_EINVAL;
     }
     *state = root;
@@ -135,28 +146,68 @@ apr_status_t mcpgw_state_apply(apr_pool_t *pool, mcpgw_gateway_config_t *cfg,
     return APR_SUCCESS;
 }
 
-static void drop(json_t *arr, const char *client_id, int by_string)
+static void drop_by(json_t *arr, const char *field, const char *value)
 {
     size_t i = json_array_size(arr);
     while (i-- > 0) {
         json_t *v = json_array_get(arr, i);
-        const char *id = by_string ? json_string_value(v) : mcpgw_json_string(v, "client_id");
-        if (id && strcmp(id, client_id) == 0)
+        const char *id = field ? mcpgw_json_string(v, field) : json_string_value(v);
+        if (id && strcmp(id, value) == 0)
             json_array_remove(arr, i);
     }
+}
+
+apr_status_t mcpgw_state_apply_keys(apr_pool_t *pool, mcpgw_gateway_config_t *cfg,
+                                    const json_t *state, const char **error)
+{
+    json_t *keys = json_object_get(state, "keys"), *deleted = json_object_get(state, "deleted_keys"), *k;
+    apr_array_header_t *merged = apr_array_make(pool, 8, sizeof(mcpgw_vkey_t *));
+    size_t i;
+    for (int j = 0; cfg->vkeys && j < cfg->vkeys->nelts; j++) {
+        mcpgw_vkey_t *v = APR_ARRAY_IDX(cfg->vkeys, j, mcpgw_vkey_t *);
+        int overridden = 0;
+        json_array_foreach(keys, i, k)
+            overridden |= mcpgw_json_string(k, "name") && strcmp(mcpgw_json_string(k, "name"), v->name) == 0;
+        if (!listed(deleted, v->name) && !overridden)
+            APR_ARRAY_PUSH(merged, mcpgw_vkey_t *) = v;
+    }
+    json_array_foreach(keys, i, k) {
+        mcpgw_vkey_t *v;
+        if (mcpgw_vkey_parse(pool, k, apr_psprintf(pool, "state file: keys[%lu]", (unsigned long)i), 1, &v,
+                             error) != APR_SUCCESS)
+            return APR_EINVAL;
+        APR_ARRAY_PUSH(merged, mcpgw_vkey_t *) = v;
+    }
+    cfg->vkeys = merged;
+    return APR_SUCCESS;
+}
+
+void mcpgw_state_put_key(json_t *state, json_t *key_state_json)
+{
+    const char *name = mcpgw_json_string(key_state_json, "name");
+    drop_by(json_object_get(state, "keys"), "name", name);
+    drop_by(json_object_get(state, "deleted_keys"), NULL, name);
+    json_array_append_new(json_object_get(state, "keys"), key_state_json);
+}
+
+void mcpgw_state_delete_key(json_t *state, const char *name)
+{
+    drop_by(json_object_get(state, "keys"), "name", name);
+    drop_by(json_object_get(state, "deleted_keys"), NULL, name);
+    json_array_append_new(json_object_get(state, "deleted_keys"), json_string(name));
 }
 
 void mcpgw_state_put_client(json_t *state, json_t *client_json)
 {
     const char *id = mcpgw_json_string(client_json, "client_id");
-    drop(json_object_get(state, "clients"), id, 0);
-    drop(json_object_get(state, "deleted"), id, 1);
+    drop_by(json_object_get(state, "clients"), "client_id", id);
+    drop_by(json_object_get(state, "deleted"), NULL, id);
     json_array_append_new(json_object_get(state, "clients"), client_json);
 }
 
 void mcpgw_state_delete_client(json_t *state, const char *client_id)
 {
-    drop(json_object_get(state, "clients"), client_id, 0);
-    drop(json_object_get(state, "deleted"), client_id, 1);
+    drop_by(json_object_get(state, "clients"), "client_id", client_id);
+    drop_by(json_object_get(state, "deleted"), NULL, client_id);
     json_array_append_new(json_object_get(state, "deleted"), json_string(client_id));
 }

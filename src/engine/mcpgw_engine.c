@@ -101,10 +101,14 @@ static apr_status_t load_configuration(mcpgw_engine_t *engine)
     engine->state_path = apr_pstrcat(engine->pool, engine->opts.state_dir ? engine->opts.state_dir : ".",
                                      "/clients.json", NULL);
     if (mcpgw_state_load(engine->pool, engine->state_path, &engine->state, &error) != APR_SUCCESS ||
-        mcpgw_state_apply(engine->pool, engine->config, engine->state, &error) != APR_SUCCESS) {
+        mcpgw_state_apply(engine->pool, engine->config, engine->state, &error) != APR_SUCCESS ||
+        mcpgw_state_apply_keys(engine->pool, engine->config, engine->state, &error) != APR_SUCCESS) {
         mcpgw_log(MCPGW_LOG_ERR, "engine: %s", error);
         return APR_EINVAL;
     }
+    engine->keys = engine->config->vkeys ? engine->config->vkeys
+                                         : apr_array_make(engine->pool, 1, sizeof(void *));
+    engine->key_pools = apr_hash_make(engine->pool);
     return APR_SUCCESS;
 }
 
@@ -142,6 +146,8 @@ static apr_status_t engine_setup(mcpgw_engine_t *engine)
     so.session_idle_timeout = engine->opts.session_idle_timeout;
     so.start_tool_call = start_tool_call;
     so.start_tool_call_baton = engine;
+    so.tool_visible = engine_keys_tool_visible;
+    so.tool_visible_baton = engine;
     engine->server = mcpgw_mcp_server_create(engine->pool, &so);
     mcpgw_mcp_server_set_catalog(engine->server,
                                  mcpgw_catalog_create(engine->pool, engine->opts.tools_page_size, 1));

@@ -18,6 +18,10 @@
 #include <apr_strings.h>
 #include <string.h>
 
+void engine_admin_answer(engine_conn_t *conn, int status, json_t *body);
+void engine_admin_error(engine_conn_t *conn, int status, const char *message);
+int engine_admin_persist(mcpgw_engine_t *engine);
+
 static void answer(engine_conn_t *conn, int status, json_t *body)
 {
     static const char *const headers[] = { "Content-Type", "application/json", NULL, NULL };
@@ -305,6 +309,10 @@ void engine_admin_handle(engine_conn_t *conn, const char *method, const char *pa
             answer_error(conn, 405, "Method not allowed");
         return;
     }
+    if (strcmp(path, "/keys") == 0 || strncmp(path, "/key", 4) == 0) {
+        engine_keys_admin(conn, method, path, body, len);
+        return;
+    }
     if (strncmp(path, "/client/", 8) != 0) {
         answer_error(conn, 404, "Not found");
         return;
@@ -332,4 +340,19 @@ void engine_admin_handle(engine_conn_t *conn, const char *method, const char *pa
     else
         answer_error(conn, *rest && strcmp(rest, "reconnect") != 0 ? 404 : 405,
                      "Method not allowed");
+}
+
+void engine_admin_answer(engine_conn_t *conn, int status, json_t *body)
+{
+    answer(conn, status, body);
+}
+
+void engine_admin_error(engine_conn_t *conn, int status, const char *message)
+{
+    answer_error(conn, status, message);
+}
+
+int engine_admin_persist(mcpgw_engine_t *engine)
+{
+    return persist(engine);
 }

@@ -8,6 +8,7 @@
 #include "mcpgw_mcp_server.h"
 #include "mcpgw_registry.h"
 
+#include <apr_hash.h>
 #include <apr_poll.h>
 #include <apr_ring.h>
 #include <apr_thread_mutex.h>
@@ -65,6 +66,8 @@ struct mcpgw_engine_t {
     mcpgw_mcp_server_t *server;
     mcpgw_gateway_config_t *config;  /* the JSON file merged with the admin state */
     json_t *state;                   /* admin changes, as persisted */
+    apr_array_header_t *keys;        /* mcpgw_vkey_t *, each in its own pool (key_pools) */
+    apr_hash_t *key_pools;           /* key name -> the pool that holds it (admin-made keys) */
     const char *state_path;
     struct conn_ring_t streams;  /* every open GET stream */
     unsigned connections;
@@ -89,6 +92,12 @@ void engine_conn_release(engine_conn_t *conn); /* frees a closed conn once its r
 /* mcpgw_engine_requests.c: what a REQUEST frame asks for */
 void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t len);
 void engine_request_abandon(engine_conn_t *conn); /* the child left mid-request */
+
+/* mcpgw_engine_keys.c: virtual keys */
+void engine_keys_authenticate(engine_conn_t *conn, const char *key_sha256_hex);
+int engine_keys_tool_visible(const char *key, const mcpgw_catalog_tool_t *tool, void *engine);
+void engine_keys_admin(engine_conn_t *conn, const char *method, const char *rest,
+                       const char *body, apr_size_t len);
 
 /* mcpgw_engine_admin.c: the admin REST API */
 void engine_admin_handle(engine_conn_t *conn, const char *method, const char *path,

@@ -225,11 +225,14 @@ void engine_request_handle(engine_conn_t *conn, const char *payload, apr_size_t 
     req.mcp_name = meta_field(meta, "mcp_name");
     req.accept = meta_field(meta, "accept");
     req.principal = meta_field(meta, "principal");
+    req.key = meta_field(meta, "key");
     req.body = nl + 1;
     req.body_len = len - (apr_size_t)(nl + 1 - payload);
 
     if (!req.http_method)
         engine_conn_close(conn);
+    else if (json_is_true(json_object_get(meta, "auth")))
+        engine_keys_authenticate(conn, meta_field(meta, "key_sha256"));
     else if (json_is_true(json_object_get(meta, "admin")))
         engine_admin_handle(conn, req.http_method, meta_field(meta, "path") ? meta_field(meta, "path") : "",
                             req.body, req.body_len);

@@ -2,6 +2,7 @@
  * limit -> one REQUEST frame to the engine -> relay HEAD/DATA/END back, flushing at once
  * for event streams and sending keep-alive comments while a stream is idle. */
 #include "mcpgw_handler_mcp.h"
+#include "mcpgw_auth.h"
 #include "mcpgw_directives.h"
 #include "mcpgw_http_rules.h"
 #include "mcpgw_ipc_client.h"
@@ -131,6 +132,8 @@ static const char *request_meta(request_rec *r, apr_size_t *len)
 #undef COPY_HEADER
     if (r->user)
         json_object_set_new(meta, "principal", json_string(r->user));
+    if (mcpgw_auth_by_key(r))
+        json_object_set_new(meta, "key", json_string(r->user));
     text = mcpgw_json_dump(r->pool, meta, len);
     json_decref(meta);
     return text;
@@ -305,6 +308,15 @@ int mcpgw_handler_mcp(request_rec *r)
     head.origin = apr_table_get(r->headers_in, "Origin");
     head.host = apr_table_get(r->headers_in, "Host");
     head.protocol_version = apr_table_get(r->headers_in, "MCP-Protocol-Version");
+    /* A safety net under the authentication phase: with enforcement on, nothing passes
+     * without a virtual key, even where AuthType MCPGatewayKey was forgotten. */
+    if (mcpgw_auth_enforced() && !mcpgw_auth_by_key(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "no virtual key (enforce_auth_on_inference; "
+                      "the /mcp Location needs AuthType MCPGatewayKey)");
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer realm=\"mcp-gateway\"");
+        return send_refusal(r, HTTP_UNAUTHORIZED, -32001,
+                            "Unauthorized: a valid virtual key is required");
+    }
     mcpgw_http_rules_check(r->pool, &head, origin_policy(r, dconf), &verdict);
     if (verdict.status) {
         if (verdict.allow)
