@@ -7,6 +7,8 @@ local sid = os.getenv("SESSION")
 if sid and sid ~= "" then wrk.headers["Mcp-Session-Id"] = sid end
 local ver = os.getenv("PROTO")
 if ver and ver ~= "" then wrk.headers["MCP-Protocol-Version"] = ver end
+local key = os.getenv("KEY")
+if key and key ~= "" then wrk.headers["X-Api-Key"] = key end
 local m = os.getenv("MCP_METHOD")
 if m and m ~= "" then wrk.headers["Mcp-Method"] = m end
 

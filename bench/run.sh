@@ -19,7 +19,7 @@ trap '/usr/sbin/apache2 -f "$root/httpd.conf" -k stop >/dev/null 2>&1 || true; s
 cp bench/mod_bench_fixed.c "$root/"
 (cd "$root" && apxs -c mod_bench_fixed.c >/dev/null 2>&1)
 
-echo '{"mcp":{"client_configs":[]}}' > "$root/gateway.json"
+echo '{"mcp":{"client_configs":[]},"governance":{"virtual_keys":[{"name":"bench","value":"vk_bench_key_0123456789","mcp_configs":[]}]}}' > "$root/gateway.json"
 user_lines=""
 [ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
 sed -e "s|@ROOT@|$root|g; s|@PORT@|$port|g; s|@MPM@|event|g" \
@@ -38,9 +38,9 @@ sid=$(curl -si "$url/mcp" -H 'Content-Type: application/json' -H 'Accept: applic
       -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}' \
       | awk 'tolower($1)=="mcp-session-id:"{print $2}' | tr -d '\r')
 
-run() { # name path body [session] [protocol version] [mcp method]
+run() { # name path body [session] [protocol version] [mcp method] [virtual key]
   local out
-  out=$(BODY="$3" SESSION="${4:-}" PROTO="${5:-}" MCP_METHOD="${6:-}" \
+  out=$(BODY="$3" SESSION="${4:-}" PROTO="${5:-}" MCP_METHOD="${6:-}" KEY="${7:-}" \
         wrk -t1 -c"$conns" -d"${duration}s" -s bench/post.lua "$url$2" | grep '^BENCH')
   printf '%-28s %s\n' "$1" "$out" >&2
   echo "$out" | sed 's/.*rps=\([0-9.]*\).*/\1/'
@@ -53,6 +53,7 @@ ping=$(run "gateway ping" /mcp '{"jsonrpc":"2.0","id":1,"method":"ping"}' "$sid"
 init=$(run "gateway initialize" /mcp '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}')
 meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}'
 stateless=$(run "gateway tools/list 2026" /mcp "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{$meta}}" "" 2026-07-28 tools/list)
+keyed=$(run "gateway tools/list 2026, key" /mcp "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{$meta}}" "" 2026-07-28 tools/list vk_bench_key_0123456789)
 
-awk -v f="$fixed" -v l="$list" -v p="$ping" -v i="$init" -v s="$stateless" 'BEGIN {
-  printf "\nratio gateway/ceiling: tools/list %.2f  ping %.2f  initialize %.2f  tools/list(2026) %.2f\n", l/f, p/f, i/f, s/f }'
+awk -v f="$fixed" -v l="$list" -v p="$ping" -v i="$init" -v s="$stateless" -v k="$keyed" 'BEGIN {
+  printf "\nratio gateway/ceiling: tools/list %.2f  ping %.2f  initialize %.2f  tools/list(2026) %.2f  with a virtual key %.2f\n", l/f, p/f, i/f, s/f, k/f }'

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include <apr_atomic.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
 #include <apr_signal.h>
@@ -109,6 +110,9 @@ static apr_status_t load_configuration(mcpgw_engine_t *engine)
     engine->keys = engine->config->vkeys ? engine->config->vkeys
                                          : apr_array_make(engine->pool, 1, sizeof(void *));
     engine->key_pools = apr_hash_make(engine->pool);
+    /* A new engine may know other keys than the one before it (admin changes). */
+    if (engine->opts.keys_generation)
+        apr_atomic_inc32(engine->opts.keys_generation);
     return APR_SUCCESS;
 }
 

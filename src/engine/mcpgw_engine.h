@@ -25,6 +25,9 @@ typedef struct {
     unsigned max_connections;         /* pollset size: children's requests + GET streams */
     const mcpgw_gateway_config_t *config; /* upstreams; NULL for none */
     const char *state_dir;
+    /* A counter in memory shared with every httpd child: bumped whenever the virtual keys
+     * change, so children may cache key checks until it moves. */
+    volatile apr_uint32_t *keys_generation;
 } mcpgw_engine_options_t;
 
 /* Runs until SIGTERM (or the parent's death). Returns the process exit status. */

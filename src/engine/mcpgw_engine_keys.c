@@ -13,6 +13,7 @@
 #include "mcpgw_state.h"
 #include "mcpgw_vkeys.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <string.h>
 
@@ -90,6 +91,8 @@ static void install(mcpgw_engine_t *engine, const char *name, mcpgw_vkey_t *k, a
         apr_pool_destroy(old);
     if (k)
         apr_hash_set(engine->key_pools, k->name, APR_HASH_KEY_STRING, pool);
+    if (engine->opts.keys_generation)
+        apr_atomic_inc32(engine->opts.keys_generation); /* children drop cached checks */
     /* What each key sees may have changed: clients refresh their lists. */
     engine_streams_notify(engine, "notifications/tools/list_changed", MCPGW_TOPIC_TOOLS_LIST_CHANGED);
 }

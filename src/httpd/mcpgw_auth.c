@@ -3,6 +3,7 @@
 #include "mcpgw_ipc_client.h"
 #include "mcpgw_json.h"
 #include "mcpgw_sha256.h"
+#include "mcpgw_supervisor.h"
 
 #include "http_core.h"
 #include "http_log.h"
@@ -10,6 +11,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 APLOG_USE_MODULE(mcp_gateway);
@@ -59,17 +61,63 @@ int mcpgw_auth_unauthorized(request_rec *r)
     return HTTP_UNAUTHORIZED;
 }
 
+/* Each worker thread remembers the last few keys it saw accepted, tagged with the keys
+ * generation in shared memory: any change to the keys (through any child) moves the
+ * generation and empties every cache at once, so a deactivated key fails on the very next
+ * request. Only accepted keys are remembered; unknown ones always ask the engine. */
+#define CACHE_SLOTS 8
+
+typedef struct {
+    unsigned char hash[MCPGW_SHA256_LEN];
+    char name[128];
+    apr_uint32_t generation;
+    int used;
+} cached_key_t;
+
+static __thread cached_key_t key_cache[CACHE_SLOTS];
+static __thread unsigned key_cache_next;
+
+static const char *cache_lookup(request_rec *r, const unsigned char *hash)
+{
+    volatile apr_uint32_t *gen = mcpgw_supervisor_keys_generation();
+    if (!gen)
+        return NULL;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        cached_key_t *c = &key_cache[i];
+        if (c->used && c->generation == apr_atomic_read32(gen) &&
+            mcpgw_digest_equal(c->hash, hash, MCPGW_SHA256_LEN))
+            return apr_pstrdup(r->pool, c->name);
+    }
+    return NULL;
+}
+
+static void cache_store(const unsigned char *hash, const char *name, apr_uint32_t generation)
+{
+    cached_key_t *c = &key_cache[key_cache_next++ % CACHE_SLOTS];
+    if (strlen(name) >= sizeof(c->name))
+        return;
+    memcpy(c->hash, hash, MCPGW_SHA256_LEN);
+    strcpy(c->name, name);
+    c->generation = generation;
+    c->used = 1;
+}
+
 /* Asks the engine whose key this is, by its hash (the key itself never leaves the child).
  * Returns OK with *name, HTTP_UNAUTHORIZED, or HTTP_SERVICE_UNAVAILABLE. */
-static int ask_engine(request_rec *r, const char *key, const char **name)
+static int ask_engine(request_rec *r, const unsigned char *digest, const char **name)
 {
+    static const char digits[] = "0123456789abcdef";
     const mcpgw_server_conf_t *sconf = mcpgw_directives_main(ap_server_conf);
     char hash[2 * MCPGW_SHA256_LEN + 1];
     const char *meta;
     mcpgw_ipc_client_t *ipc;
     int status = HTTP_SERVICE_UNAVAILABLE;
 
-    mcpgw_sha256_hex(key, strlen(key), hash);
+    for (int i = 0; i < MCPGW_SHA256_LEN; i++) {
+        hash[2 * i] = digits[digest[i] >> 4];
+        hash[2 * i + 1] = digits[digest[i] & 15];
+    }
+    hash[2 * MCPGW_SHA256_LEN] = '\0';
     meta = apr_pstrcat(r->pool, "{\"auth\":true,\"method\":\"AUTH\",\"key_sha256\":\"", hash, "\"}\n", NULL);
     if (mcpgw_ipc_client_acquire(r->pool, sconf->socket_path, &ipc) != APR_SUCCESS ||
         mcpgw_ipc_client_send(ipc, MCPGW_IPC_REQUEST, meta, strlen(meta), NULL, 0) != APR_SUCCESS)
@@ -109,6 +157,9 @@ static int force_authn(request_rec *r)
 static int check_authn(request_rec *r)
 {
     const char *key, *name = NULL;
+    unsigned char hash[MCPGW_SHA256_LEN];
+    volatile apr_uint32_t *gen = mcpgw_supervisor_keys_generation();
+    apr_uint32_t seen;
     int status;
 
     if (!configured_for_keys(r))
@@ -116,8 +167,18 @@ static int check_authn(request_rec *r)
     key = presented_key(r);
     if (!key)
         return mcpgw_auth_unauthorized(r);
-    status = ask_engine(r, key, &name);
+    mcpgw_sha256(key, strlen(key), hash);
+    if ((name = cache_lookup(r, hash)) != NULL) {
+        r->user = (char *)name;
+        r->ap_auth_type = (char *)MCPGW_AUTH_TYPE;
+        return OK;
+    }
+    /* Read before asking: a change racing with the answer then invalidates what we store. */
+    seen = gen ? apr_atomic_read32(gen) : 0;
+    status = ask_engine(r, hash, &name);
     if (status == OK) {
+        if (gen)
+            cache_store(hash, name, seen);
         r->user = (char *)name;
         r->ap_auth_type = (char *)MCPGW_AUTH_TYPE;
         return OK;

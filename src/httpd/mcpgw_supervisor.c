@@ -13,6 +13,7 @@
 #include "mod_unixd.h"
 #include "unixd.h"
 
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 #include <errno.h>
@@ -39,6 +40,7 @@ typedef struct {
     int registered;            /* with apr_proc_other_child (unregistering twice crashes) */
     int stopping;
     apr_time_t started;
+    apr_shm_t *shm;            /* holds the keys generation, shared with children and engine */
 } supervisor_t;
 
 /* One per configuration generation; children read listen_fd from it to close it. */
@@ -199,6 +201,7 @@ static void run_engine_child(supervisor_t *sup)
     opts.max_connections = 65536;
     opts.config = sup->conf->gateway;
     opts.state_dir = sup->conf->state_dir;
+    opts.keys_generation = mcpgw_supervisor_keys_generation();
     _exit(mcpgw_engine_run(pool, &opts));
 }
 
@@ -282,11 +285,22 @@ int mcpgw_supervisor_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
         return HTTP_INTERNAL_SERVER_ERROR;
     /* A pre-cleanup runs before the pool's other cleanups, among them the one that drops
      * the other-child registration: we unregister it ourselves, exactly once. */
+    /* Anonymous shared memory: inherited by the engine and every child, no file needed. */
+    if (apr_shm_create(&sup->shm, sizeof(apr_uint32_t), NULL, pconf) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "cannot create shared memory for the gateway");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    *(volatile apr_uint32_t *)apr_shm_baseaddr_get(sup->shm) = 1;
     apr_pool_pre_cleanup_register(pconf, sup, stop_engine);
     current = sup;
     if (start_engine(sup) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
+}
+
+volatile apr_uint32_t *mcpgw_supervisor_keys_generation(void)
+{
+    return current && current->shm ? apr_shm_baseaddr_get(current->shm) : NULL;
 }
 
 void mcpgw_supervisor_child_init(apr_pool_t *pchild, server_rec *s)
