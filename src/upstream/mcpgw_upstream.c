@@ -407,7 +407,9 @@ void mcpgw_upstream_start(mcpgw_upstream_t *u)
 
     if (u->transport)
         mcpgw_upstream_stop(u, "restart");
-    apr_pool_create(&u->conn_pool, u->pool);
+    /* Not a child of u->pool: a connection's pool is destroyed on its own schedule (after
+     * the loop's current round), which may come after the upstream itself was removed. */
+    apr_pool_create(&u->conn_pool, NULL);
     u->tools = NULL;
     u->protocol_version = NULL;
     u->last_error[0] = '\0';

@@ -140,6 +140,16 @@ describe('validation', () => {
     assert.equal((await api('DELETE', '/client/nope')).status, 404);
     assert.equal((await api('POST', '/client/nope/reconnect')).status, 404);
   });
+  test('a stdio client that exits at once is refused and the engine carries on', async () => {
+    const r = await api('POST', '/client', { name: 'dies', connection_type: 'stdio',
+                                             stdio_config: { command: nodeBin, args: ['-e', 'process.exit(1)'] } });
+    assert.equal(r.status, 502);
+    // Work that follows must find the engine intact (this once crashed it).
+    for (let i = 0; i < 3; i++) assert.equal((await api('GET', '/clients')).status, 200);
+    assert.ok(!(await api('GET', '/clients')).json.some((c) => c.config.name === 'dies'));
+    assert.doesNotMatch(gw.errorLog(), /engine \(pid \d+\) died/);
+  });
+
   test('a client that cannot connect gets an error and leaves nothing behind', async () => {
     const r = await api('POST', '/client', { name: 'unreachable', connection_type: 'http', connection_string: 'http://127.0.0.1:9/mcp' });
     assert.equal(r.status, 502);
