@@ -155,6 +155,7 @@ typedef struct {
     int headers_done;
     char *session_id;    /* Mcp-Session-Id of the response */
     int deliver_events;  /* pass SSE "message" events to the loop */
+    int keep_session;    /* an initialize: its Mcp-Session-Id becomes the connection's */
 } response_t;
 
 static void on_sse_event(const mcpgw_sse_event_t *ev, void *baton)
@@ -194,6 +195,10 @@ static size_t on_header(char *buf, size_t size, size_t n, void *baton)
         while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
             vlen--;
         r->session_id = apr_pstrmemdup(r->pool, v, vlen);
+        /* At once, before any event of the body is delivered: the loop answers the
+         * initialize result with requests that must already carry this session. */
+        if (r->keep_session)
+            locked_set(r->link, &r->link->session_id, r->session_id);
     }
     else if (len > 13 && strncasecmp(buf, "content-type:", 13) == 0)
         r->is_sse = strstr(buf, "text/event-stream") != NULL;
@@ -336,13 +341,13 @@ static int reinitialize(link_t *l, apr_pool_t *pool)
         return 0;
     response_init(&r, l, pool);
     r.deliver_events = 0; /* its answer is not for anyone waiting */
+    r.keep_session = 1;
     ok = perform(l, l->url, "POST", init, 0, &r, err, sizeof(err)) == CURLE_OK &&
          r.status / 100 == 2 && r.session_id;
     free(r.body);
     free(init);
     if (!ok)
         return 0;
-    locked_set(l, &l->session_id, r.session_id);
     mcpgw_log(MCPGW_LOG_NOTICE, "upstream %s: the server forgot our session; re-initialized",
               l->name);
     response_init(&r, l, pool);
@@ -378,6 +383,7 @@ static void *APR_THREAD_FUNC post_job(apr_thread_t *thread, void *arg)
         url = strdup(l->url);
 
     response_init(&r, l, pool);
+    r.keep_session = job->is_initialize;
     rc = perform(l, url, "POST", job->body, !job->is_initialize, &r, err, sizeof(err));
     if (rc == CURLE_OK && r.status == 404 && !job->is_initialize && !l->legacy_sse &&
         reinitialize(l, pool)) {
@@ -396,8 +402,6 @@ static void *APR_THREAD_FUNC post_job(apr_thread_t *thread, void *arg)
         deliver_error_for(l, job->body, apr_psprintf(pool, "HTTP status %ld from the server",
                                                     r.status));
     else {
-        if (job->is_initialize && r.session_id)
-            locked_set(l, &l->session_id, r.session_id);
         /* JSON bodies are messages; SSE events were delivered as they came. */
         if (!r.is_sse && r.len && !l->legacy_sse)
             deliver(l, r.body, r.len, 0);
