@@ -20,15 +20,10 @@ cp bench/mod_bench_fixed.c "$root/"
 (cd "$root" && apxs -c mod_bench_fixed.c >/dev/null 2>&1)
 
 echo '{"mcp":{"client_configs":[]},"governance":{"virtual_keys":[{"name":"bench","value":"vk_bench_key_0123456789","mcp_configs":[]}]}}' > "$root/gateway.json"
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
-sed -e "s|@ROOT@|$root|g; s|@PORT@|$port|g; s|@MPM@|event|g" \
-    -e "s|@MODULE@|$PWD/build/mod_mcp_gateway.so|; s|@GATEWAY_JSON@|$root/gateway.json|" \
-    -e "s|@LOGLEVEL@|warn|; s|^CustomLog.*||" \
-    -e "s|@EXTRA_MODULES@|LoadModule bench_fixed_module $root/.libs/mod_bench_fixed.so|" \
-    -e "s|@EXTRA_CONFIG@|<Location /fixed>\n    SetHandler bench-fixed\n</Location>|" \
-    conf/httpd-standalone.conf.in | awk -v u="$user_lines" '{ if ($0 == "@USER_LINES@") print u; else print }' \
-    | sed -e 's|@[A-Z_]*@||g' > "$root/httpd.conf"
+scripts/httpd-conf.sh "$root" "$port" "$root/gateway.json" warn \
+  "LoadModule bench_fixed_module $root/.libs/mod_bench_fixed.so" \
+  "$(printf '<Location /fixed>\n    SetHandler bench-fixed\n</Location>')" \
+  | sed 's|^CustomLog.*||' > "$root/httpd.conf"
 /usr/sbin/apache2 -f "$root/httpd.conf" -k start
 for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/fixed" -d x && break; sleep 0.1; done
 sleep 0.5

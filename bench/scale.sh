@@ -20,15 +20,10 @@ for i in $(seq 1 20); do
   [ "$i" -lt 20 ] && clients+=","
 done
 echo "{\"mcp\":{\"client_configs\":[$clients]}}" > "$root/gateway.json"
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
 # 1,000 streams need 1,000 workers, plus room for the measurements.
-sed -e "s|@ROOT@|$root|g; s|@PORT@|$port|g; s|@MPM@|event|g" \
-    -e "s|@MODULE@|$PWD/build/mod_mcp_gateway.so|; s|@GATEWAY_JSON@|$root/gateway.json|" \
-    -e "s|@LOGLEVEL@|warn mcp_gateway:info|; s|^CustomLog.*||" \
-    -e "s|ServerLimit 16|ServerLimit 32|; s|MaxRequestWorkers 1024|MaxRequestWorkers 2048|; s|MaxSpareThreads 1024|MaxSpareThreads 2048|" \
-    conf/httpd-standalone.conf.in | awk -v u="$user_lines" '{ if ($0 == "@USER_LINES@") print u; else print }' \
-    | sed -e 's|@[A-Z_]*@||g' > "$root/httpd.conf"
+scripts/httpd-conf.sh "$root" "$port" "$root/gateway.json" "warn mcp_gateway:info" \
+  | sed -e 's|^CustomLog.*||; s|ServerLimit 16|ServerLimit 32|; s|MaxRequestWorkers 1024|MaxRequestWorkers 2048|' \
+        -e 's|MaxSpareThreads 1024|MaxSpareThreads 2048|' > "$root/httpd.conf"
 ulimit -n 65536 2>/dev/null || true
 /usr/sbin/apache2 -f "$root/httpd.conf" -k start
 url=http://127.0.0.1:$port/mcp

@@ -41,13 +41,7 @@ cat > "$root/gateway.json" <<JSON
   {"name":"local","connection_type":"stdio","stdio_config":{"command":"$node","args":["$everything","stdio"],"envs":["PATH"]},"tools_to_execute":["echo"]}
 ]}}
 JSON
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
-sed -e "s|@ROOT@|$root|g; s|@PORT@|$port_gw|g; s|@MPM@|event|g" \
-    -e "s|@MODULE@|$PWD/build/mod_mcp_gateway.so|; s|@GATEWAY_JSON@|$root/gateway.json|" \
-    -e "s|@LOGLEVEL@|warn|; s|^CustomLog.*||" \
-    conf/httpd-standalone.conf.in | awk -v u="$user_lines" '{ if ($0 == "@USER_LINES@") print u; else print }' \
-    | sed -e 's|@[A-Z_]*@||g' > "$root/httpd.conf"
+scripts/httpd-conf.sh "$root" "$port_gw" "$root/gateway.json" warn | sed 's|^CustomLog.*||' > "$root/httpd.conf"
 wait_port $port_up; wait_port $port_sg; wait_port $port_mp
 /usr/sbin/apache2 -f "$root/httpd.conf" -k start
 wait_port $port_gw

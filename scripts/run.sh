@@ -15,13 +15,7 @@ mkdir -p "$root"
 chmod 755 "$root"
 # The example JSON names its stdio server relative to the project: make that absolute.
 sed "s|node_modules/|$PWD/node_modules/|" conf/mcp-gateway.example.json > "$root/gateway.json"
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
-sed -e "s|@ROOT@|$root|g; s|@PORT@|$port|g; s|@MPM@|event|g" \
-    -e "s|@MODULE@|$PWD/build/mod_mcp_gateway.so|; s|@GATEWAY_JSON@|$root/gateway.json|" \
-    -e "s|@LOGLEVEL@|info|" \
-    conf/httpd-standalone.conf.in | awk -v u="$user_lines" '{ if ($0 == "@USER_LINES@") print u; else print }' \
-    | sed -e 's|@[A-Z_]*@||g' > "$root/httpd.conf"
+scripts/httpd-conf.sh "$root" "$port" "$root/gateway.json" info > "$root/httpd.conf"
 
 echo "mod_mcp_gateway: http://127.0.0.1:$port/mcp  (error log: $root/error.log)"
 exec /usr/sbin/apache2 -f "$root/httpd.conf" -DFOREGROUND

@@ -15,13 +15,9 @@ cat > "$root/gateway.json" <<JSON
 {"mcp":{"client_configs":[{"name":"a","connection_type":"stdio","stdio_config":{"command":"$node","args":["$fault","stdio"],"envs":["PATH"]},"tools_to_execute":["*"]}]},
  "governance":{"virtual_keys":[{"name":"k","value":"vk_valgrind_123456","mcp_configs":[{"mcp_client_name":"a","tools_to_execute":["echo"]}]}]}}
 JSON
-user_lines=""
-[ "$(id -u)" -eq 0 ] && user_lines=$'User www-data\nGroup www-data'
-sed -e "s|@ROOT@|$root|g; s|@PORT@|$port|g; s|@MPM@|event|g" \
-    -e "s|@MODULE@|$PWD/build/mod_mcp_gateway.so|; s|@GATEWAY_JSON@|$root/gateway.json|; s|@LOGLEVEL@|info|" \
-    -e "s|@EXTRA_CONFIG@|<Location /api/mcp>\n SetHandler mcp-gateway-admin\n MCPGatewayAdminAllowAnonymous On\n MCPGatewayAdminAllowCommand $node\n</Location>|" \
-    conf/httpd-standalone.conf.in | awk -v u="$user_lines" '{ if ($0 == "@USER_LINES@") print u; else print }' \
-    | sed -e 's|@[A-Z_]*@||g' > "$root/httpd.conf"
+scripts/httpd-conf.sh "$root" "$port" "$root/gateway.json" info "" \
+  "$(printf '<Location /api/mcp>\n SetHandler mcp-gateway-admin\n MCPGatewayAdminAllowAnonymous On\n MCPGatewayAdminAllowCommand %s\n</Location>' "$node")" \
+  > "$root/httpd.conf"
 
 valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
   --log-file="$root/vg.%p.log" /usr/sbin/apache2 -X -f "$root/httpd.conf" >/dev/null 2>&1 &

@@ -68,16 +68,42 @@ void mcpgw_sha256(const void *data, size_t len, unsigned char out[MCPGW_SHA256_L
     }
 }
 
-void mcpgw_sha256_hex(const void *data, size_t len, char out[2 * MCPGW_SHA256_LEN + 1])
+void mcpgw_digest_to_hex(const unsigned char d[MCPGW_SHA256_LEN], char *out)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char d[MCPGW_SHA256_LEN];
-    mcpgw_sha256(data, len, d);
     for (int i = 0; i < MCPGW_SHA256_LEN; i++) {
         out[2 * i] = hex[d[i] >> 4];
         out[2 * i + 1] = hex[d[i] & 15];
     }
     out[2 * MCPGW_SHA256_LEN] = '\0';
+}
+
+int mcpgw_digest_from_hex(const char *hex, unsigned char d[MCPGW_SHA256_LEN])
+{
+    if (!hex || strlen(hex) != 2 * MCPGW_SHA256_LEN)
+        return 0;
+    for (int i = 0; i < MCPGW_SHA256_LEN; i++) {
+        unsigned v = 0;
+        for (int j = 0; j < 2; j++) {
+            char c = hex[2 * i + j];
+            v <<= 4;
+            if (c >= '0' && c <= '9')
+                v |= (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= (unsigned)(c - 'a' + 10);
+            else
+                return 0;
+        }
+        d[i] = (unsigned char)v;
+    }
+    return 1;
+}
+
+void mcpgw_sha256_hex(const void *data, size_t len, char out[2 * MCPGW_SHA256_LEN + 1])
+{
+    unsigned char d[MCPGW_SHA256_LEN];
+    mcpgw_sha256(data, len, d);
+    mcpgw_digest_to_hex(d, out);
 }
 
 int mcpgw_digest_equal(const unsigned char *a, const unsigned char *b, size_t len)

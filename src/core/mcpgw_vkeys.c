@@ -12,24 +12,6 @@ static apr_status_t fail(apr_pool_t *pool, const char **error, const char *path,
     return APR_EINVAL;
 }
 
-static int unhex(const char *hex, unsigned char *out, size_t n)
-{
-    if (!hex || strlen(hex) != 2 * n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-        for (int j = 0; j < 2; j++) {
-            char c = hex[2 * i + j];
-            v <<= 4;
-            if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-            else return 0;
-        }
-        out[i] = (unsigned char)v;
-    }
-    return 1;
-}
-
 apr_status_t mcpgw_vkey_parse(apr_pool_t *pool, const json_t *obj, const char *path,
                               int from_state, mcpgw_vkey_t **out, const char **error)
 {
@@ -49,7 +31,7 @@ apr_status_t mcpgw_vkey_parse(apr_pool_t *pool, const json_t *obj, const char *p
     k->is_active = !active || json_is_true(active);
 
     if (from_state) {
-        if (!unhex(mcpgw_json_string(obj, "value_sha256"), k->hash, sizeof(k->hash)))
+        if (!mcpgw_digest_from_hex(mcpgw_json_string(obj, "value_sha256"), k->hash))
             return fail(pool, error, apr_pstrcat(pool, path, ".value_sha256", NULL), "is not a SHA-256");
         k->hint = apr_pstrdup(pool, mcpgw_json_string(obj, "value_hint") ? mcpgw_json_string(obj, "value_hint") : "");
         if (mcpgw_json_string(obj, "value_env"))
@@ -117,12 +99,7 @@ json_t *mcpgw_vkey_to_json(const mcpgw_vkey_t *k, int for_state)
     o = json_pack("{s:s, s:b, s:o}", "name", k->name, "is_active", k->is_active, "mcp_configs", grants);
     if (for_state) {
         char hex[2 * MCPGW_SHA256_LEN + 1];
-        static const char digits[] = "0123456789abcdef";
-        for (int i = 0; i < MCPGW_SHA256_LEN; i++) {
-            hex[2 * i] = digits[k->hash[i] >> 4];
-            hex[2 * i + 1] = digits[k->hash[i] & 15];
-        }
-        hex[2 * MCPGW_SHA256_LEN] = '\0';
+        mcpgw_digest_to_hex(k->hash, hex);
         json_object_set_new(o, "value_sha256", json_string(hex));
         json_object_set_new(o, "value_hint", json_string(k->hint));
         if (k->env_var)

@@ -21,30 +21,12 @@ void engine_admin_answer(engine_conn_t *conn, int status, json_t *body);
 void engine_admin_error(engine_conn_t *conn, int status, const char *message);
 int engine_admin_persist(mcpgw_engine_t *engine);
 
-static int unhex(const char *hex, unsigned char *out)
-{
-    if (!hex || strlen(hex) != 2 * MCPGW_SHA256_LEN)
-        return 0;
-    for (int i = 0; i < MCPGW_SHA256_LEN; i++) {
-        unsigned v = 0;
-        for (int j = 0; j < 2; j++) {
-            char c = hex[2 * i + j];
-            v <<= 4;
-            if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-            else return 0;
-        }
-        out[i] = (unsigned char)v;
-    }
-    return 1;
-}
-
 void engine_keys_authenticate(engine_conn_t *conn, const char *key_sha256_hex)
 {
     unsigned char hash[MCPGW_SHA256_LEN];
     const mcpgw_vkey_t *k = NULL;
     const char *headers[] = { "X-Key-Name", NULL, NULL, NULL };
-    if (unhex(key_sha256_hex, hash))
+    if (mcpgw_digest_from_hex(key_sha256_hex, hash))
         k = mcpgw_vkeys_find(conn->engine->keys, hash);
     engine_conn_cork(conn);
     if (k && k->is_active) {

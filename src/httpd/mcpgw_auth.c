@@ -106,18 +106,13 @@ static void cache_store(const unsigned char *hash, const char *name, apr_uint32_
  * Returns OK with *name, HTTP_UNAUTHORIZED, or HTTP_SERVICE_UNAVAILABLE. */
 static int ask_engine(request_rec *r, const unsigned char *digest, const char **name)
 {
-    static const char digits[] = "0123456789abcdef";
     const mcpgw_server_conf_t *sconf = mcpgw_directives_main(ap_server_conf);
     char hash[2 * MCPGW_SHA256_LEN + 1];
     const char *meta;
     mcpgw_ipc_client_t *ipc;
     int status = HTTP_SERVICE_UNAVAILABLE;
 
-    for (int i = 0; i < MCPGW_SHA256_LEN; i++) {
-        hash[2 * i] = digits[digest[i] >> 4];
-        hash[2 * i + 1] = digits[digest[i] & 15];
-    }
-    hash[2 * MCPGW_SHA256_LEN] = '\0';
+    mcpgw_digest_to_hex(digest, hash);
     meta = apr_pstrcat(r->pool, "{\"auth\":true,\"method\":\"AUTH\",\"key_sha256\":\"", hash, "\"}\n", NULL);
     if (mcpgw_ipc_client_acquire(r->pool, sconf->socket_path, &ipc) != APR_SUCCESS ||
         mcpgw_ipc_client_send(ipc, MCPGW_IPC_REQUEST, meta, strlen(meta), NULL, 0) != APR_SUCCESS)

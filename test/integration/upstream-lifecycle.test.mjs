@@ -186,3 +186,34 @@ test('auto_reconnect brings a dead stdio upstream back with backoff', async () =
     await gw.stop();
   }
 });
+
+test('a long tool list is paginated with nextCursor and every tool comes back once', async () => {
+  const gw = await startGateway({
+    directives: 'MCPGatewayToolsPageSize 3',
+    config: { mcp: { client_configs: [
+      { name: 'many', connection_type: 'stdio', stdio_config: { command: nodeBin, args: [faultJs, 'stdio', '--generated', '10'] },
+        tools_to_execute: ['*'] }] } },
+  });
+  try {
+    const { sessionId } = await initialize(gw.url);
+    const collect = async () => {
+      const names = [];
+      let cursor;
+      let pages = 0;
+      do {
+        const r = await rpc(gw.url, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: cursor ? { cursor } : {} },
+                            { 'Mcp-Session-Id': sessionId });
+        names.push(...r.json.result.tools.map((t) => t.name));
+        cursor = r.json.result.nextCursor;
+        pages++;
+      } while (cursor);
+      return { names, pages };
+    };
+    await waitFor(async () => (await collect()).names.length === 10, 10000, 'tools up');
+    const { names, pages } = await collect();
+    assert.equal(pages, 4);
+    assert.deepEqual(names, Array.from({ length: 10 }, (_, i) => `many_t${i}`));
+  } finally {
+    await gw.stop();
+  }
+});

@@ -18,6 +18,8 @@ int main(void)
     srunner_add_suite(sr, suite_catalog());
     srunner_add_suite(sr, suite_mcp_server());
     srunner_add_suite(sr, suite_ipc());
+    srunner_add_suite(sr, suite_config_keys());
+    srunner_add_suite(sr, suite_sse());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -10,5 +10,7 @@ Suite *suite_http_rules(void);
 Suite *suite_catalog(void);
 Suite *suite_mcp_server(void);
 Suite *suite_ipc(void);
+Suite *suite_config_keys(void);
+Suite *suite_sse(void);
 
 #endif
