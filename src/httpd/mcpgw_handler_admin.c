@@ -2,7 +2,7 @@
  * stdio commands it may start, then the same relay to the engine as /mcp. The routes
  * themselves are in src/engine/mcpgw_engine_admin.c. */
 #include "mcpgw_handler_admin.h"
-#include "mcpgw_handler_mcp.h"
+#include "mcpgw_relay.h"
 #include "mcpgw_json.h"
 
 #include "http_core.h"
@@ -77,7 +77,7 @@ int mcpgw_handler_admin(request_rec *r)
         path = "/";
 
     if (r->method_number == M_POST || r->method_number == M_PUT) {
-        status = mcpgw_handler_read_body(r, mcpgw_dir_max_body(dconf), &body, &body_len);
+        status = mcpgw_relay_read_body(r, mcpgw_dir_max_body(dconf), &body, &body_len);
         if (status != OK)
             return refuse(r, status, status == HTTP_REQUEST_ENTITY_TOO_LARGE
                                          ? "Request body too large" : "Unreadable request body");
@@ -99,6 +99,6 @@ int mcpgw_handler_admin(request_rec *r)
     if (mcpgw_ipc_client_acquire(r->pool, sconf->socket_path, &ipc) != APR_SUCCESS ||
         mcpgw_ipc_client_send(ipc, MCPGW_IPC_REQUEST, meta, meta_len + 1, body, body_len) !=
             APR_SUCCESS)
-        return mcpgw_handler_engine_unavailable(r);
-    return mcpgw_handler_relay(r, ipc, sconf, dconf);
+        return mcpgw_relay_engine_unavailable(r);
+    return mcpgw_relay_answer(r, ipc, sconf, dconf);
 }

@@ -8,12 +8,4 @@
 
 int mcpgw_handler_mcp(request_rec *r);
 
-/* Shared with the admin handler. */
-#include "mcpgw_directives.h"
-#include "mcpgw_ipc_client.h"
-int mcpgw_handler_relay(request_rec *r, mcpgw_ipc_client_t *ipc,
-                        const mcpgw_server_conf_t *sconf, const mcpgw_dir_conf_t *dconf);
-int mcpgw_handler_read_body(request_rec *r, apr_off_t max, char **body, apr_size_t *len);
-int mcpgw_handler_engine_unavailable(request_rec *r);
-
 #endif
