@@ -22,7 +22,6 @@ struct mcpgw_exchange_t {
     apr_array_header_t *replies; /* struct reply, one per request, in order */
     mcpgw_exchange_done_fn on_done;
     void *on_done_baton;
-    int abandoned;          /* the caller left; replies are dropped */
     /* Set by subscriptions/listen (stateless revision): instead of a reply, the answer
      * becomes an event stream of the notifications named by listen_topics. */
     json_t *listen_id;      /* the listen request's id, owned by pool */

@@ -335,13 +335,8 @@ static void dispatch_request(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
         do_tools_list(c, m);
     else if (strcmp(method, "ping") == 0)
         reply_result(c, m->id, json_object());
-    else if (strcmp(method, "initialize") == 0) {
-        if (c->stateless)
-            reply_error(c, m->id, MCPGW_JSONRPC_INVALID_REQUEST,
-                        "Invalid Request: initialize is not part of the stateless revision");
-        else
-            do_initialize(c, m);
-    }
+    else if (strcmp(method, "initialize") == 0)
+        do_initialize(c, m); /* stateless requests never get here (admit_stateless: 404) */
     else if (strcmp(method, "server/discover") == 0)
         do_discover(c, m);
     else if (c->stateless && strcmp(method, "subscriptions/listen") == 0)

@@ -251,7 +251,6 @@ void engine_request_abandon(engine_conn_t *conn)
     mcpgw_exchange_t *ex = conn->exchange;
     if (!ex)
         return;
-    ex->abandoned = 1;
     /* Each cancelled call is answered locally; the last answer runs exchange_done, which
      * frees the connection. Copy first: answering may end the exchange. */
     int n = ex->calls->nelts;
