@@ -250,6 +250,7 @@ static void do_tools_call(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m)
     call->tool_name = apr_pstrdup(c->ex->pool, tool->tool_name);
     call->arguments = args ? mcpgw_json_own(c->ex->pool, json_incref(args)) : NULL;
     call->principal = c->req->principal;
+    call->session_id = c->session ? apr_pstrdup(c->ex->pool, c->session->id) : NULL;
     if (json_is_object(meta)) {
         json_t *token = json_object_get(meta, "progressToken");
         if (json_is_string(token) || json_is_integer(token))
@@ -350,8 +351,12 @@ static void dispatch_notification(request_ctx_t *c, const mcpgw_jsonrpc_msg_t *m
 {
     if (strcmp(m->method, "notifications/initialized") == 0 && c->session)
         c->session->initialized = 1;
-    /* notifications/cancelled for a deferred call is routed by the engine, which knows
-     * the call; anything else needs no action. */
+    else if (strcmp(m->method, "notifications/cancelled") == 0 && c->session &&
+             c->server->opts.cancel_request) {
+        json_t *id = json_is_object(m->params) ? json_object_get(m->params, "requestId") : NULL;
+        if (json_is_string(id) || json_is_integer(id))
+            c->server->opts.cancel_request(c->session->id, id, c->server->opts.cancel_request_baton);
+    }
 }
 
 /* ---- the stateless revision ------------------------------------------------------- */

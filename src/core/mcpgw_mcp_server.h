@@ -24,6 +24,7 @@ typedef struct mcpgw_tool_call_t {
     json_t *arguments;       /* may be NULL */
     json_t *progress_token;  /* NULL unless the client asked for progress */
     const char *principal;
+    const char *session_id;  /* the session it was made in (NULL when stateless) */
     void *upstream_data;     /* the upstream layer's handle while the call is out */
     int finished;
 } mcpgw_tool_call_t;
@@ -42,6 +43,9 @@ typedef struct {
     apr_interval_time_t session_idle_timeout;
     mcpgw_start_tool_call_fn start_tool_call;
     void *start_tool_call_baton;
+    /* A client's notifications/cancelled for one of its calls (session revisions). */
+    void (*cancel_request)(const char *session_id, const json_t *request_id, void *baton);
+    void *cancel_request_baton;
     /* Virtual-key filtering: whether the caller's key may see a tool. NULL shows all. */
     int (*tool_visible)(const char *key, const mcpgw_catalog_tool_t *tool, void *baton);
     void *tool_visible_baton;

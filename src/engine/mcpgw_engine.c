@@ -80,6 +80,12 @@ static void start_tool_call(mcpgw_tool_call_t *call, void *baton)
     mcpgw_registry_call_tool(call, engine->registry);
 }
 
+static void cancel_request(const char *session_id, const json_t *request_id, void *baton)
+{
+    mcpgw_engine_t *engine = baton;
+    mcpgw_registry_cancel_request(engine->registry, session_id, request_id);
+}
+
 static void on_session_removed(mcpgw_session_t *session, void *baton)
 {
     engine_streams_close_session(baton, session);
@@ -150,6 +156,8 @@ static apr_status_t engine_setup(mcpgw_engine_t *engine)
     so.session_idle_timeout = engine->opts.session_idle_timeout;
     so.start_tool_call = start_tool_call;
     so.start_tool_call_baton = engine;
+    so.cancel_request = cancel_request;
+    so.cancel_request_baton = engine;
     so.tool_visible = engine_keys_tool_visible;
     so.tool_visible_baton = engine;
     engine->server = mcpgw_mcp_server_create(engine->pool, &so);

@@ -5,6 +5,8 @@
 
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct mcpgw_registry_t {
@@ -20,6 +22,9 @@ struct mcpgw_registry_t {
     int started;
     /* auto_reconnect: when each upstream may next be tried, and the current backoff */
     apr_hash_t *retry_at;
+    /* Calls out, by "<session>:<request id as JSON>", for notifications/cancelled. Keys are
+     * malloc'd and freed when the call leaves the table. */
+    apr_hash_t *by_request;
 };
 
 typedef struct {
@@ -33,7 +38,31 @@ typedef struct {
     mcpgw_upstream_t *upstream;
     mcpgw_upstream_call_t *upstream_call;
     mcpgw_tool_call_t *call;
+    char *request_key;  /* in registry->by_request while set */
 } routed_call_t;
+
+static char *request_key(const char *session_id, const json_t *request_id)
+{
+    char *id = json_dumps(request_id, JSON_ENCODE_ANY | JSON_COMPACT), *key;
+    size_t n;
+    if (!id)
+        return NULL;
+    n = strlen(session_id) + strlen(id) + 2;
+    key = malloc(n);
+    if (key)
+        snprintf(key, n, "%s:%s", session_id, id);
+    free(id);
+    return key;
+}
+
+static void forget_request(routed_call_t *rc)
+{
+    if (!rc->request_key)
+        return;
+    apr_hash_set(rc->registry->by_request, rc->request_key, APR_HASH_KEY_STRING, NULL);
+    free(rc->request_key);
+    rc->request_key = NULL;
+}
 
 static void rebuild(mcpgw_registry_t *r)
 {
@@ -88,6 +117,7 @@ mcpgw_registry_t *mcpgw_registry_create(apr_pool_t *pool, const mcpgw_gateway_co
     r->generation = 1;
     r->upstreams = apr_array_make(pool, 8, sizeof(mcpgw_upstream_t *));
     r->retry_at = apr_hash_make(pool);
+    r->by_request = apr_hash_make(pool);
     for (int i = 0; cfg && i < cfg->upstreams->nelts; i++) {
         const mcpgw_upstream_config_t *uc = APR_ARRAY_IDX(cfg->upstreams, i, mcpgw_upstream_config_t *);
         mcpgw_upstream_t *u = mcpgw_upstream_create(pool, uc, loop, cfg->tool_timeout,
@@ -246,6 +276,7 @@ static void on_reply(void *baton, json_t *result, json_t *error)
     routed_call_t *rc = baton;
     mcpgw_tool_call_t *call = rc->call;
     call->upstream_data = NULL;
+    forget_request(rc);
     if (error) {
         json_t *code = json_object_get(error, "code");
         const char *msg = mcpgw_json_string(error, "message");
@@ -297,6 +328,26 @@ void mcpgw_registry_call_tool(mcpgw_tool_call_t *call, void *registry)
         return;
     }
     call->upstream_data = rc;
+    if (call->session_id && (rc->request_key = request_key(call->session_id, call->request_id))) {
+        if (apr_hash_get(r->by_request, rc->request_key, APR_HASH_KEY_STRING)) {
+            /* The same id twice in one session: only the newest can be cancelled by id. */
+            routed_call_t *older = apr_hash_get(r->by_request, rc->request_key, APR_HASH_KEY_STRING);
+            forget_request(older);
+        }
+        apr_hash_set(r->by_request, rc->request_key, APR_HASH_KEY_STRING, rc);
+    }
+}
+
+void mcpgw_registry_cancel_request(mcpgw_registry_t *r, const char *session_id,
+                                   const json_t *request_id)
+{
+    char *key = request_key(session_id, request_id);
+    routed_call_t *rc = key ? apr_hash_get(r->by_request, key, APR_HASH_KEY_STRING) : NULL;
+    free(key);
+    if (!rc)
+        return; /* finished already, or never ours: nothing to do */
+    mcpgw_log(MCPGW_LOG_INFO, "registry: the client cancelled a call to %s", rc->call->upstream);
+    mcpgw_registry_cancel_call(r, rc->call);
 }
 
 void mcpgw_registry_cancel_call(mcpgw_registry_t *r, mcpgw_tool_call_t *call)
@@ -304,6 +355,7 @@ void mcpgw_registry_cancel_call(mcpgw_registry_t *r, mcpgw_tool_call_t *call)
     routed_call_t *rc = call->upstream_data;
     if (!rc || call->finished)
         return;
-    mcpgw_upstream_cancel(rc->upstream, rc->upstream_call, "the client went away");
-    fail(call, "cancelled: the client went away");
+    forget_request(rc);
+    mcpgw_upstream_cancel(rc->upstream, rc->upstream_call, "cancelled by the client");
+    fail(call, "cancelled by the client");
 }

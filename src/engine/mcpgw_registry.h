@@ -46,6 +46,10 @@ apr_pool_t *mcpgw_registry_config_pool(mcpgw_registry_t *r);
 
 /* The mcp_server's start_tool_call hook. */
 void mcpgw_registry_call_tool(mcpgw_tool_call_t *call, void *registry);
+/* A client cancelled its request (session, JSON-RPC id): cancel the call it started. */
+void mcpgw_registry_cancel_request(mcpgw_registry_t *r, const char *session_id,
+                                   const json_t *request_id);
+
 /* The caller left: cancel the call upstream and answer it locally. */
 void mcpgw_registry_cancel_call(mcpgw_registry_t *r, mcpgw_tool_call_t *call);
 

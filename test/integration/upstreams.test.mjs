@@ -184,7 +184,23 @@ describe('faults', () => {
     ctrl.abort();
     await p;
     await sleep(500);
-    assert.match(fs.readFileSync(recordFile, 'utf8'), /notifications\/cancelled.*went away/);
+    assert.match(fs.readFileSync(recordFile, 'utf8'), /notifications\/cancelled.*cancelled by the client/);
+  });
+
+  test('a client\'s notifications/cancelled reaches the upstream (SDK AbortSignal)', async () => {
+    fs.writeFileSync(recordFile, '');
+    const ctrl = new AbortController();
+    const call = client.callTool({ name: 'fault_slow', arguments: { ms: 2000, text: 'never' } }, undefined,
+                                 { signal: ctrl.signal }).catch((e) => e);
+    await sleep(300);
+    ctrl.abort('changed my mind');
+    assert.ok((await call) instanceof Error);
+    await sleep(500);
+    const record = fs.readFileSync(recordFile, 'utf8');
+    assert.match(record, /notifications\/cancelled/);
+    assert.match(gw.errorLog(), /the client cancelled a call to fault/);
+    // The session carries on.
+    assert.equal(text(await client.callTool({ name: 'fault_echo', arguments: { text: 'after' } })), 'echo:after');
   });
 
   test('an HTTP server that forgets the session: one re-initialize and one retry', async () => {
