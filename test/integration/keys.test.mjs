@@ -93,6 +93,9 @@ describe('enforcement off', () => {
       assert.equal(inactive.status, 401);
       assert.equal(unknown.text, inactive.text, 'the body must not say which');
       assert.match(unknown.headers.get('www-authenticate'), /^Bearer/);
+      // And the official SDK client is refused the same way.
+      await assert.rejects(listNames(gw.url, make('vk_who_is_this')), /401|Unauthorized/);
+      await assert.rejects(listNames(gw.url, make(KEYS.inactive)), /401|Unauthorized/);
     });
   }
 
