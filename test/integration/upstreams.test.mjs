@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { initialize, rpc, sleep, startGateway } from '../lib/gateway.mjs';
 import { everythingJs, faultJs, filesystemJs, memoryJs, nodeBin, startNetworkServer } from '../lib/servers.mjs';
 
-let gw, evHttp, evSse, faultHttp, client, fsDir, memFile, recordFile, httpRecord;
+let gw, evHttp, evSse, faultHttp, streamHttp, client, fsDir, memFile, recordFile, httpRecord, streamRecord;
 
 const stdio = (name, args, extra = {}) => ({
   name, connection_type: 'stdio', stdio_config: { command: nodeBin, args, envs: ['PATH'] },
@@ -30,6 +30,9 @@ before(async () => {
   evHttp = await startNetworkServer([everythingJs, 'streamableHttp']);
   evSse = await startNetworkServer([everythingJs, 'sse'], { urlPath: '/sse' });
   faultHttp = await startNetworkServer([faultJs, 'http', '@PORT@', '--forget-session-after', '2', '--record', httpRecord]);
+  streamRecord = path.join(fsDir, 'stream-record.jsonl');
+  fs.writeFileSync(streamRecord, '');
+  streamHttp = await startNetworkServer([faultJs, 'http', '@PORT@', '--get-stream', '--record', streamRecord]);
   gw = await startGateway({
     config: {
       mcp: {
@@ -42,6 +45,7 @@ before(async () => {
           stdio('fault', [faultJs, 'stdio', '--record', recordFile], { tools_to_auto_execute: ['echo'] }),
           stdio('noisy', [faultJs, 'stdio', '--garbage'], { tools_to_execute: ['echo', 'slow'] }),
           { name: 'faulthttp', connection_type: 'http', connection_string: faultHttp.url, tools_to_execute: ['echo'] },
+          { name: 'streamy', connection_type: 'http', connection_string: streamHttp.url, tools_to_execute: ['*'] },
           stdio('hidden', [faultJs, 'stdio'], { tools_to_execute: [] }),
           { name: 'broken', connection_type: 'stdio', stdio_config: { command: '/does/not/exist' }, tools_to_execute: ['*'] },
         ],
@@ -56,7 +60,7 @@ before(async () => {
     const r = await rpc(gw.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'Mcp-Session-Id': sessionId });
     const names = r.json.result.tools.map((t) => t.name);
     const want = ['everything_echo', 'evhttp_echo', 'evsse_echo', 'files_read_text_file', 'memory_read_graph',
-                  'fault_echo', 'noisy_echo', 'faulthttp_echo'];
+                  'fault_echo', 'noisy_echo', 'faulthttp_echo', 'streamy_echo'];
     if (want.every((n) => names.includes(n))) break;
     if (Date.now() > deadline) throw new Error(`upstreams not ready: ${names.join(' ')}\n${gw.errorLog()}`);
     await sleep(200);
@@ -68,7 +72,7 @@ before(async () => {
 after(async () => {
   await client?.close();
   const left = await gw.stop();
-  await Promise.all([evHttp?.stop(), evSse?.stop(), faultHttp?.stop()]);
+  await Promise.all([evHttp?.stop(), evSse?.stop(), faultHttp?.stop(), streamHttp?.stop()]);
   assert.deepEqual(left, []);
   // No upstream process may outlive the gateway.
   await sleep(300);
@@ -229,6 +233,20 @@ describe('faults', () => {
     assert.match(buf, /notifications\/tools\/list_changed/);
     const { tools } = await client.listTools();
     assert.ok(tools.some((t) => t.name === 'fault_late_tool'));
+  });
+
+  test('an HTTP server\'s GET stream is opened, and its list_changed refreshes the tools', async () => {
+    await sleep(300);
+    assert.match(fs.readFileSync(streamRecord, 'utf8'), /"getStream":true/, 'the gateway opened the GET stream');
+    await client.callTool({ name: 'streamy_add_tool', arguments: { name: 'pushed' } });
+    const deadline = Date.now() + 5000;
+    let names = [];
+    while (Date.now() < deadline) {
+      names = (await client.listTools()).tools.map((t) => t.name);
+      if (names.includes('streamy_pushed')) break;
+      await sleep(100);
+    }
+    assert.ok(names.includes('streamy_pushed'), 'list_changed over the GET stream was followed');
   });
 
   test('a crashing upstream fails its call and leaves the others serving', async () => {

@@ -3,7 +3,7 @@
 // JSON-RPC so it can misbehave on purpose.
 //
 //   node fault-server.mjs stdio [--garbage] [--record FILE]
-//   node fault-server.mjs http PORT [--forget-session-after N] [--record FILE]
+//   node fault-server.mjs http PORT [--forget-session-after N] [--get-stream] [--record FILE]
 //
 // Tools:
 //   echo {text}            answers "echo:<text>"
@@ -14,6 +14,7 @@
 //   fail                   answers a JSON-RPC error
 //   rich                   answers every content type plus structuredContent
 // --garbage prints non-JSON lines and invalid JSON-RPC around every answer.
+// --get-stream (http) offers the GET event stream and sends list_changed over it.
 // --generated N serves only N generated tools t0..t(N-1) (each echoes), for scale tests.
 // --record appends every notification it receives (e.g. notifications/cancelled) to FILE.
 import fs from 'node:fs';
@@ -116,7 +117,19 @@ if (mode === 'stdio') {
   let session = null;
   let calls = 0;
   let forgotten = false;
+  const offerStream = flag('--get-stream');
+  const streams = new Set();
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && offerStream) {
+      // The server-to-client stream: notifications that answer no request go here.
+      if (req.headers['mcp-session-id'] !== session) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+      res.write(': open\n\n');
+      streams.add(res);
+      if (record) fs.appendFileSync(record, JSON.stringify({ getStream: true }) + '\n');
+      req.on('close', () => streams.delete(res));
+      return;
+    }
     if (req.method !== 'POST') { res.writeHead(405).end(); return; }
     let body = '';
     req.on('data', (c) => (body += c));
@@ -138,7 +151,11 @@ if (mode === 'stdio') {
       }
       let answered = false;
       handle(msg, (m) => {
-        if (answered) return;
+        if (answered) {
+          // A notification after the answer (tools/list_changed): over the GET stream.
+          for (const st of streams) st.write(`data: ${JSON.stringify(m)}\n\n`);
+          return;
+        }
         answered = true;
         res.writeHead(200, { 'Content-Type': 'application/json', 'Mcp-Session-Id': session });
         res.end(JSON.stringify(m));
