@@ -4,7 +4,9 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct mcpgw_catalog_t {
     apr_pool_t *pool;
@@ -63,6 +65,7 @@ apr_status_t mcpgw_catalog_add(mcpgw_catalog_t *catalog, const char *upstream,
     t->upstream = apr_pstrdup(catalog->pool, upstream);
     t->tool_name = apr_pstrdup(catalog->pool, tool_name);
     t->definition = mcpgw_json_own(catalog->pool, def);
+    t->text = mcpgw_json_dump(catalog->pool, def, &t->text_len);
     apr_hash_set(catalog->by_name, t->exposed_name, APR_HASH_KEY_STRING,
                  (void *)(apr_uintptr_t)catalog->tools->nelts);
     apr_hash_clear(catalog->page_cache);
@@ -115,7 +118,6 @@ const char *mcpgw_catalog_page(mcpgw_catalog_t *catalog, apr_pool_t *pool, const
     unsigned n = (unsigned)catalog->tools->nelts;
     unsigned limit = catalog->page_size ? catalog->page_size : n;
     const char *cache_key = NULL, *text;
-    json_t *result, *list;
     apr_pool_t *out_pool = pool;
 
     if (!parse_cursor(catalog, cursor, &offset))
@@ -131,22 +133,45 @@ const char *mcpgw_catalog_page(mcpgw_catalog_t *catalog, apr_pool_t *pool, const
         out_pool = catalog->pool;
         cache_key = apr_pstrdup(catalog->pool, cache_key);
     }
-    result = json_object();
-    list = json_array();
-    for (i = offset; i < n && taken < limit; i++) {
-        const mcpgw_catalog_tool_t *t = &APR_ARRAY_IDX(catalog->tools, i, mcpgw_catalog_tool_t);
-        if (visible && !visible(t, baton))
-            continue;
-        json_array_append(list, t->definition);
-        taken++;
+    /* Pages are built by copying each tool's text, serialized when the catalog was built:
+     * a filtered list of a thousand tools costs a copy, not a re-encoding. */
+    {
+        static const char head[] = "{\"tools\":[";
+        apr_size_t total = sizeof(head) + 64, off = 0;
+        const char *next = NULL;
+        char *buf;
+        unsigned first = offset;
+        for (i = offset; i < n && taken < limit; i++) {
+            const mcpgw_catalog_tool_t *t = &APR_ARRAY_IDX(catalog->tools, i, mcpgw_catalog_tool_t);
+            if (visible && !visible(t, baton))
+                continue;
+            total += t->text_len + 1;
+            taken++;
+        }
+        if (i < n)
+            next = apr_psprintf(pool, "%" APR_UINT64_T_FMT ".%u", catalog->generation, i);
+        buf = apr_palloc(out_pool, total + (next ? strlen(next) : 0) + 1);
+        memcpy(buf, head, sizeof(head) - 1);
+        off = sizeof(head) - 1;
+        taken = 0;
+        for (i = first; i < n && taken < limit; i++) {
+            const mcpgw_catalog_tool_t *t = &APR_ARRAY_IDX(catalog->tools, i, mcpgw_catalog_tool_t);
+            if (visible && !visible(t, baton))
+                continue;
+            if (taken++)
+                buf[off++] = ',';
+            memcpy(buf + off, t->text, t->text_len);
+            off += t->text_len;
+        }
+        buf[off++] = ']';
+        if (next)
+            off += (apr_size_t)sprintf(buf + off, ",\"nextCursor\":\"%s\"", next);
+        buf[off++] = '}';
+        buf[off] = '\0';
+        text = buf;
+        if (len)
+            *len = off;
     }
-    json_object_set_new(result, "tools", list);
-    if (i < n)
-        json_object_set_new(result, "nextCursor",
-                            json_string(apr_psprintf(pool, "%" APR_UINT64_T_FMT ".%u",
-                                                     catalog->generation, i)));
-    text = mcpgw_json_dump(out_pool, result, len);
-    json_decref(result);
     if (cache_key)
         apr_hash_set(catalog->page_cache, cache_key, APR_HASH_KEY_STRING, text);
     return text;

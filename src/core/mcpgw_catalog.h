@@ -13,6 +13,8 @@ typedef struct {
     const char *upstream;     /* client (upstream server) name */
     const char *tool_name;    /* the upstream's own name for it */
     json_t *definition;       /* the upstream's definition, "name" replaced */
+    const char *text;         /* definition serialized once, for building pages by copying */
+    apr_size_t text_len;
 } mcpgw_catalog_tool_t;
 
 typedef struct mcpgw_catalog_t mcpgw_catalog_t;

@@ -13,7 +13,9 @@
 #include "mod_unixd.h"
 #include "unixd.h"
 
+#include <apr_allocator.h>
 #include <apr_shm.h>
+#include <apr_thread_mutex.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 #include <errno.h>
@@ -190,7 +192,19 @@ static void run_engine_child(supervisor_t *sup)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 
-    apr_pool_create(&pool, NULL);
+    /* The engine's own allocator, giving memory back beyond a few MB: a burst (a large
+     * tool list sent to many connections) must not stay resident for good. It is shared by
+     * the worker threads' pools, hence the mutex. */
+    {
+        apr_allocator_t *allocator;
+        apr_thread_mutex_t *lock;
+        apr_allocator_create(&allocator);
+        apr_allocator_max_free_set(allocator, 4 * 1024 * 1024);
+        apr_pool_create_ex(&pool, NULL, NULL, allocator);
+        apr_allocator_owner_set(allocator, pool);
+        apr_thread_mutex_create(&lock, APR_THREAD_MUTEX_DEFAULT, pool);
+        apr_allocator_mutex_set(allocator, lock);
+    }
     mcpgw_log_bridge_install(sup->server);
     opts.listen_fd = sup->listen_fd;
     opts.server_name = "mod_mcp_gateway";
