@@ -151,7 +151,7 @@ static void settled(void *baton, int ok, const char *error)
         mcpgw_log(MCPGW_LOG_WARNING, "admin: client %s not added: %s", cfg->name, error);
         mcpgw_registry_remove(engine->registry, w->upstream);
     }
-    else if (w->persist_config) {
+    else if (w->persist_config && !mcpgw_upstream_destroyed(w->upstream)) {
         mcpgw_state_put_client(engine->state, mcpgw_config_upstream_to_json(cfg, 0));
         persist(engine);
     }

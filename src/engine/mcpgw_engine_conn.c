@@ -60,11 +60,22 @@ void engine_conn_accept(mcpgw_engine_t *engine)
     }
 }
 
-static void destroy(engine_conn_t *conn)
+static void free_conn(void *data)
 {
+    engine_conn_t *conn = data;
     mcpgw_ipc_decoder_free(&conn->in);
     free(conn->out);
     apr_pool_destroy(conn->pool);
+}
+
+/* Freed once the loop has finished the current round: a ready event of this connection
+ * may still wait in the batch, and callers up the stack may still look at conn->closed. */
+static void destroy(engine_conn_t *conn)
+{
+    if (conn->destroyed)
+        return;
+    conn->destroyed = 1;
+    mcpgw_engine_post(conn->engine, free_conn, conn);
 }
 
 void engine_conn_close(engine_conn_t *conn)
@@ -78,9 +89,11 @@ void engine_conn_close(engine_conn_t *conn)
     apr_socket_close(conn->sock);
     conn->engine->connections--;
     if (conn->state == CONN_BUSY) {
-        /* Upstream replies still refer to this request: it is freed when they are in. */
+        /* Upstream replies still refer to this request: it is freed when they are in
+         * (abandoning answers them, and the last answer releases the connection). */
         engine_request_abandon(conn);
-        return;
+        if (conn->admin_waiter || (conn->exchange && conn->exchange->pending > 0))
+            return;
     }
     destroy(conn);
 }
@@ -143,7 +156,7 @@ void engine_conn_send(engine_conn_t *conn, char type, const char *payload, apr_s
     queue_bytes(conn, header, sizeof(header));
     if (len)
         queue_bytes(conn, payload, len);
-    if (conn->out_len - conn->out_off > MAX_PENDING_OUTPUT) {
+    if (conn->state == CONN_STREAMING && conn->out_len - conn->out_off > MAX_PENDING_OUTPUT) {
         mcpgw_log(MCPGW_LOG_WARNING, "engine: a stream's reader fell too far behind; closing it");
         engine_conn_close(conn);
         return;

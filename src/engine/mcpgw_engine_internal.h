@@ -43,6 +43,7 @@ struct engine_conn_t {
     int events_started;          /* a POST answer switched to an event stream (progress) */
     int corked;                  /* frames are queued, written together on uncork */
     int admin_waiter;            /* an admin request waits for an upstream to settle */
+    int destroyed;               /* its memory is freed at the end of the loop's round */
 };
 
 APR_RING_HEAD(conn_ring_t, engine_conn_t);

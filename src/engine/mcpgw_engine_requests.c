@@ -143,12 +143,14 @@ static void handle_post(engine_conn_t *conn, const mcpgw_mcp_request_t *req)
         exchange_done(ex, conn);
         return;
     }
-    engine_conn_send(conn, MCPGW_IPC_ACCEPTED, NULL, 0);
     if (!req->accept || mcpgw_http_accepts(req->accept, "text/event-stream"))
         ex->on_event = exchange_event;
-    /* Set only now: replies filled during dispatch must not answer a half-built batch. */
+    /* Set only now (replies filled during dispatch must not answer a half-built batch),
+     * but before anything is written: a failed write abandons the request, and its last
+     * reply must find on_done to release the connection. */
     ex->on_done = exchange_done;
     ex->on_done_baton = conn;
+    engine_conn_send(conn, MCPGW_IPC_ACCEPTED, NULL, 0);
 }
 
 /* Refuses a GET or DELETE whose MCP-Protocol-Version we do not speak; 1 when refused. */
@@ -252,11 +254,12 @@ void engine_request_abandon(engine_conn_t *conn)
     if (!ex)
         return;
     /* Each cancelled call is answered locally; the last answer runs exchange_done, which
-     * frees the connection. Copy first: answering may end the exchange. */
+     * releases the connection. The calls live in the exchange's pool and the connection is
+     * freed only after this round, so walking the list stays safe. */
     int n = ex->calls->nelts;
-    mcpgw_tool_call_t **calls = apr_pmemdup(conn->pool, ex->calls->elts, sizeof(void *) * (apr_size_t)n);
     for (int i = 0; i < n; i++)
-        mcpgw_registry_cancel_call(conn->engine->registry, calls[i]);
+        mcpgw_registry_cancel_call(conn->engine->registry,
+                                   APR_ARRAY_IDX(ex->calls, i, mcpgw_tool_call_t *));
 }
 
 void engine_streams_notify(mcpgw_engine_t *engine, const char *method, unsigned topic)

@@ -224,6 +224,8 @@ mcpgw_upstream_t *mcpgw_registry_add(mcpgw_registry_t *r, const mcpgw_upstream_c
 
 void mcpgw_registry_remove(mcpgw_registry_t *r, mcpgw_upstream_t *u)
 {
+    if (mcpgw_upstream_destroyed(u))
+        return; /* removed already (a waiter reacting to the removal itself) */
     for (int i = 0; i < r->upstreams->nelts; i++) {
         if (APR_ARRAY_IDX(r->upstreams, i, mcpgw_upstream_t *) != u)
             continue;
@@ -241,8 +243,11 @@ void mcpgw_registry_remove(mcpgw_registry_t *r, mcpgw_upstream_t *u)
 void mcpgw_registry_reconnect(mcpgw_registry_t *r, mcpgw_upstream_t *u,
                               mcpgw_upstream_settled_fn settled, void *baton)
 {
-    /* Stopped first, so that the waiter hears of the new attempt, not the old one. */
+    /* Stopped first, so that the waiter hears of the new attempt, not the old one. An
+     * earlier waiter may remove the upstream on hearing of the stop. */
     mcpgw_upstream_stop(u, "reconnect requested");
+    if (mcpgw_upstream_destroyed(u))
+        return;
     apr_hash_set(r->retry_at, &u, sizeof(u), NULL);
     mcpgw_upstream_when_settled(u, settled, baton);
     mcpgw_upstream_start(u);

@@ -201,7 +201,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *baton)
             locked_set(r->link, &r->link->session_id, r->session_id);
     }
     else if (len > 13 && strncasecmp(buf, "content-type:", 13) == 0)
-        r->is_sse = strstr(buf, "text/event-stream") != NULL;
+        r->is_sse = memmem(buf, len, "text/event-stream", 17) != NULL; /* buf is not NUL-ended */
     return len;
 }
 
@@ -427,8 +427,11 @@ static apr_status_t http_send(mcpgw_transport_t *base, const char *msg, apr_size
     memcpy(job->body, msg, len);
     job->body[len] = '\0';
     job->link = t->link;
-    /* The first initialize is remembered for re-initializing later. */
-    if (strstr(job->body, "\"method\":\"initialize\"")) {
+    /* The initialize is remembered for re-initializing later. The first "method" of a
+     * message the upstream layer built is the top-level one (params come after it), so a
+     * tool argument that happens to say "initialize" is not mistaken for one. */
+    const char *method = strstr(job->body, "\"method\":");
+    if (method && strncmp(method + 9, "\"initialize\"", 12) == 0) {
         job->is_initialize = 1;
         locked_set(t->link, &t->link->init_body, job->body);
     }

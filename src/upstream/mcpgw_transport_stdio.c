@@ -41,7 +41,8 @@ struct stdio_transport_t {
     mcpgw_transport_t base;
     apr_pool_t *pool;
     mcpgw_upstream_t *upstream;
-    const mcpgw_upstream_config_t *cfg;
+    const mcpgw_upstream_config_t *cfg; /* read only while starting: an admin PUT replaces it */
+    const char *name;                   /* the client's name, ours to keep */
     const mcpgw_loop_t *loop;
     pid_t pid;
     int stopped;
@@ -125,7 +126,7 @@ static int read_lines(stdio_transport_t *t, pipe_end_t *p, apr_size_t max,
         memmove(p->buf, start, p->len);
         if (p->len > max) {
             mcpgw_log(MCPGW_LOG_WARNING, "upstream %s: dropped an output line over %lu bytes",
-                      t->cfg->name, (unsigned long)max);
+                      t->name, (unsigned long)max);
             p->len = 0;
             p->skipping = 1;
         }
@@ -148,7 +149,7 @@ static void on_stdout_line(stdio_transport_t *t, const char *line, apr_size_t le
 
 static void on_stderr_line(stdio_transport_t *t, const char *line, apr_size_t len)
 {
-    mcpgw_log(MCPGW_LOG_INFO, "upstream %s stderr: %.*s", t->cfg->name,
+    mcpgw_log(MCPGW_LOG_INFO, "upstream %s stderr: %.*s", t->name,
               (int)(len > MAX_STDERR_LINE ? MAX_STDERR_LINE : len), line);
 }
 
@@ -254,7 +255,7 @@ static void stdio_stop(mcpgw_transport_t *base)
     if (t->pid > 0) {
         kill_group(t->pid);
         mcpgw_upstream_pgids_forget(t->loop->state_dir, t->pid);
-        mcpgw_log(MCPGW_LOG_INFO, "upstream %s: stopped process group %d", t->cfg->name,
+        mcpgw_log(MCPGW_LOG_INFO, "upstream %s: stopped process group %d", t->name,
                   (int)t->pid);
         t->pid = 0;
     }
@@ -282,6 +283,17 @@ static char **child_env(stdio_transport_t *t, const char **why)
     return envp;
 }
 
+static void close_all(int *a, int *b, int *c, int *d)
+{
+    int *pairs[] = { a, b, c, d };
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 2; j++)
+            if (pairs[i][j] >= 0) {
+                close(pairs[i][j]);
+                pairs[i][j] = -1;
+            }
+}
+
 static apr_status_t stdio_start(mcpgw_transport_t *base, const char **why)
 {
     stdio_transport_t *t = (stdio_transport_t *)base;
@@ -298,15 +310,21 @@ static apr_status_t stdio_start(mcpgw_transport_t *base, const char **why)
     for (int i = 0; i < nargs; i++)
         argv[i + 1] = (char *)APR_ARRAY_IDX(t->cfg->args, i, const char *);
 
+    in[0] = in[1] = out[0] = out[1] = err[0] = err[1] = status_pipe[0] = status_pipe[1] = -1;
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) ||
         pipe2(status_pipe, O_CLOEXEC)) {
-        *why = apr_psprintf(t->pool, "pipe: %s", strerror(errno));
-        return APR_FROM_OS_ERROR(errno);
+        int e = errno;
+        close_all(in, out, err, status_pipe);
+        *why = apr_psprintf(t->pool, "pipe: %s", strerror(e));
+        return APR_FROM_OS_ERROR(e);
     }
     t->pid = fork();
     if (t->pid < 0) {
-        *why = apr_psprintf(t->pool, "fork: %s", strerror(errno));
-        return APR_FROM_OS_ERROR(errno);
+        int e = errno;
+        close_all(in, out, err, status_pipe);
+        t->pid = 0;
+        *why = apr_psprintf(t->pool, "fork: %s", strerror(e));
+        return APR_FROM_OS_ERROR(e);
     }
     if (t->pid == 0) {
         /* Child: only async-signal-safe calls from here to exec. */
@@ -382,6 +400,7 @@ mcpgw_transport_t *mcpgw_transport_stdio_create(apr_pool_t *pool, mcpgw_upstream
     t->pool = pool;
     t->upstream = u;
     t->cfg = cfg;
+    t->name = apr_pstrdup(pool, cfg->name);
     t->loop = loop;
     t->in.fd = t->out.fd = t->err.fd = -1;
     t->in.owner = t->out.owner = t->err.owner = t;

@@ -48,6 +48,7 @@ struct mcpgw_upstream_t {
     int health_use_list;               /* the server has no ping */
     int health_in_flight;
     apr_time_t health_next;
+    int destroyed;                     /* removed: its memory goes at the end of the round */
 };
 
 const char *mcpgw_upstream_state_name(mcpgw_upstream_state_e state)
@@ -117,6 +118,11 @@ void mcpgw_upstream_when_settled(mcpgw_upstream_t *u, mcpgw_upstream_settled_fn 
 {
     u->settled = fn;
     u->settled_baton = baton;
+}
+
+int mcpgw_upstream_destroyed(const mcpgw_upstream_t *u)
+{
+    return u->destroyed;
 }
 
 const char *mcpgw_upstream_last_error(const mcpgw_upstream_t *u)
@@ -300,15 +306,22 @@ static void health_check(mcpgw_upstream_t *u, apr_time_t now)
 
 void mcpgw_upstream_tick(mcpgw_upstream_t *u, apr_time_t now)
 {
+    apr_int64_t expired[64];
+    int n = 0;
     health_check(u, now);
-    apr_hash_index_t *hi = apr_hash_first(NULL, u->pending);
-    while (hi) {
+    /* Collect first, fail after: failing a call runs callbacks that may stop the upstream
+     * and free every other pending call under an iterator. */
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, u->pending); hi && n < 64; hi = apr_hash_next(hi)) {
         mcpgw_upstream_call_t *call = apr_hash_this_val(hi);
-        hi = apr_hash_next(hi);
-        if (now >= call->deadline) {
-            send_cancelled(u, call->id, "timeout");
-            fail_call(u, call, MCPGW_UPSTREAM_ERR_TIMEOUT, "timeout");
-        }
+        if (now >= call->deadline)
+            expired[n++] = call->id;
+    }
+    for (int i = 0; i < n; i++) {
+        mcpgw_upstream_call_t *call = apr_hash_get(u->pending, &expired[i], sizeof(expired[i]));
+        if (!call)
+            continue; /* gone meanwhile (the upstream stopped) */
+        send_cancelled(u, call->id, "timeout");
+        fail_call(u, call, MCPGW_UPSTREAM_ERR_TIMEOUT, "timeout");
     }
 }
 
@@ -405,6 +418,9 @@ void mcpgw_upstream_start(mcpgw_upstream_t *u)
     const char *why = "unknown";
     json_t *params;
 
+    if (u->destroyed)
+        return;
+
     if (u->transport)
         mcpgw_upstream_stop(u, "restart");
     /* Not a child of u->pool: a connection's pool is destroyed on its own schedule (after
@@ -465,8 +481,15 @@ void mcpgw_upstream_stop(mcpgw_upstream_t *u, const char *reason)
 
 void mcpgw_upstream_destroy(mcpgw_upstream_t *u)
 {
+    mcpgw_upstream_settled_fn settled = u->settled;
+    if (u->destroyed)
+        return;
+    u->destroyed = 1;
     u->settled = NULL;
     u->on_change = NULL;
+    /* Whoever waits for this upstream to settle hears that it never will. */
+    if (settled)
+        settled(u->settled_baton, 0, "the client was removed");
     mcpgw_upstream_stop(u, "removed");
     if (u->cfg_pool)
         u->loop->post(u->loop->loop_baton, destroy_pool_later, u->cfg_pool);
