@@ -150,6 +150,29 @@ describe('validation', () => {
     assert.doesNotMatch(gw.errorLog(), /engine \(pid \d+\) died/);
   });
 
+  test('removing or reconnecting a client while it is still being added', async () => {
+    const silent = (name) => ({ name, connection_type: 'stdio',
+                                stdio_config: { command: nodeBin, args: ['-e', `setTimeout(() => {}, 20000) // ${marker}${name}`] } });
+    // DELETE while the POST waits: the POST hears of it, nothing is left, the engine lives.
+    let pending = api('POST', '/client', silent('slowpoke'));
+    await sleep(500);
+    assert.equal((await api('DELETE', '/client/slowpoke')).status, 200);
+    let r = await pending;
+    assert.equal(r.status, 502);
+    assert.match(r.json.error.message, /removed/);
+    // Reconnect while the POST waits: the add fails and is cleaned up, nothing restarts.
+    pending = api('POST', '/client', silent('slowpoke2'));
+    await sleep(500);
+    await api('POST', '/client/slowpoke2/reconnect');
+    r = await pending;
+    assert.equal(r.status, 502);
+    await sleep(500);
+    const names = (await api('GET', '/clients')).json.map((c) => c.config.name);
+    assert.ok(!names.includes('slowpoke') && !names.includes('slowpoke2'));
+    assert.deepEqual(processesWith(marker + 'slowpoke'), [], 'no process of a removed client survives');
+    assert.doesNotMatch(gw.errorLog(), /engine \(pid \d+\) died/);
+  });
+
   test('a client that cannot connect gets an error and leaves nothing behind', async () => {
     const r = await api('POST', '/client', { name: 'unreachable', connection_type: 'http', connection_string: 'http://127.0.0.1:9/mcp' });
     assert.equal(r.status, 502);

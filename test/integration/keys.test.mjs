@@ -80,7 +80,7 @@ describe('enforcement off', () => {
   for (const [header, make] of Object.entries(HEADERS)) {
     test(`${header}: ["*"] sees all, a list exactly those, no entry none of that client`, async () => {
       const all = await listNames(gw.url, make(KEYS.all));
-      assert.equal(all.length, 14);
+      assert.equal(all.length, 16);
       assert.deepEqual(await listNames(gw.url, make(KEYS.list)), ['alpha_add_tool', 'alpha_echo']);
       assert.deepEqual(await listNames(gw.url, make(KEYS.none)), []);
     });
@@ -117,7 +117,7 @@ describe('enforcement off', () => {
   test('two keys see different lists at the same time', async () => {
     const [a, b] = await Promise.all(Array.from({ length: 10 }, (_, i) =>
       listNames(gw.url, HEADERS['Authorization: Bearer'](i % 2 ? KEYS.list : KEYS.all)))).then((r) => [r[0], r[1]]);
-    assert.equal(a.length, 14);
+    assert.equal(a.length, 16);
     assert.deepEqual(b, ['alpha_add_tool', 'alpha_echo']);
   });
 
@@ -186,7 +186,7 @@ describe('enforcement on', () => {
     assert.equal((await api('PUT', '/key/made', { is_active: false })).status, 200);
     await assert.rejects(listNames(gw.url, { 'X-Api-Key': value }), /401|Unauthorized/);
     assert.equal((await api('PUT', '/key/made', { is_active: true, mcp_configs: [{ mcp_client_name: 'alpha', tools_to_execute: ['*'] }] })).status, 200);
-    assert.equal((await listNames(gw.url, { 'X-Api-Key': value })).length, 7);
+    assert.equal((await listNames(gw.url, { "X-Api-Key": value })).length, 8);
     assert.equal((await api('DELETE', '/key/made')).status, 200);
     await assert.rejects(listNames(gw.url, { 'X-Api-Key': value }));
     assert.equal((await api('DELETE', '/key/made')).status, 404);

@@ -137,6 +137,11 @@ describe('reference servers through the gateway (official SDK client)', () => {
     assert.deepEqual(seen, [1, 2, 3]);
   });
 
+  test('a 12 MB tool result arrives whole', async () => {
+    const r = await client.callTool({ name: 'fault_big', arguments: { bytes: 12 * 1024 * 1024 } });
+    assert.equal(text(r).length, 12 * 1024 * 1024);
+  });
+
   test('200 concurrent calls through one stdio upstream are all answered correctly', async () => {
     const calls = Array.from({ length: 200 }, (_, i) => client.callTool({ name: 'fault_echo', arguments: { text: `n${i}` } }));
     const results = await Promise.all(calls);

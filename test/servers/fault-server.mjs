@@ -12,6 +12,7 @@
 //   slow {ms, text}        answers after ms (calls finish out of order)
 //   add_tool {name}        adds a tool and sends notifications/tools/list_changed
 //   fail                   answers a JSON-RPC error
+//   big {bytes}            answers a text of that many bytes
 //   rich                   answers every content type plus structuredContent
 // --garbage prints non-JSON lines and invalid JSON-RPC around every answer.
 // --get-stream (http) offers the GET event stream and sends list_changed over it.
@@ -35,6 +36,7 @@ const tools = [
   { name: 'slow', description: 'Answers after ms', inputSchema: { type: 'object' } },
   { name: 'add_tool', description: 'Adds a tool', inputSchema: { type: 'object' } },
   { name: 'fail', description: 'Answers an error', inputSchema: { type: 'object' } },
+  { name: 'big', description: 'Answers a text of the given size', inputSchema: { type: 'object' } },
   { name: 'rich', description: 'Every content type', inputSchema: { type: 'object' },
     outputSchema: { type: 'object', properties: { n: { type: 'number' } } } },
 ];
@@ -76,6 +78,7 @@ function handle(msg, send) {
         case 'hang': return;
         case 'slow': return setTimeout(() => reply({ content: [{ type: 'text', text: `slow:${a.text}` }] }), a.ms || 100);
         case 'fail': return error(-32000, 'deliberate failure');
+        case 'big': return reply({ content: [{ type: 'text', text: 'x'.repeat(a.bytes || 1) }] });
         case 'add_tool':
           tools.push({ name: a.name, description: 'added at runtime', inputSchema: { type: 'object' } });
           reply({ content: [{ type: 'text', text: 'added' }] });
