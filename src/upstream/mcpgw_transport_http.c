@@ -47,6 +47,8 @@ typedef struct {
     char *protocol_version;       /* guarded by lock */
     char *init_body;              /* the initialize request, for re-initializing */
     char *endpoint;               /* legacy SSE: where to POST, guarded by lock */
+    long post_timeout_ms;         /* a POST gives up a little after the call's own timeout,
+                                     so a hung server cannot hold a worker thread for ever */
     int stream_failed;            /* legacy SSE: the stream ended before an endpoint */
 } link_t;
 
@@ -297,6 +299,8 @@ static CURLcode perform(link_t *l, const char *url, const char *method, const ch
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, l);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    if (!streaming && l->post_timeout_ms > 0)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, l->post_timeout_ms);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -559,6 +563,7 @@ static mcpgw_transport_t *create(apr_pool_t *pool, mcpgw_upstream_t *u,
     l->legacy_sse = legacy_sse;
     l->name = strdup(cfg->name);
     l->url = strdup(cfg->url);
+    l->post_timeout_ms = (long)apr_time_as_msec(mcpgw_upstream_request_timeout(u)) + 5000;
     for (int i = 0; i < h->nelts; i++) {
         const apr_table_entry_t *e = &APR_ARRAY_IDX(h, i, apr_table_entry_t);
         char *line = malloc(strlen(e->key) + strlen(e->val) + 3);

@@ -120,6 +120,11 @@ void mcpgw_upstream_when_settled(mcpgw_upstream_t *u, mcpgw_upstream_settled_fn 
     u->settled_baton = baton;
 }
 
+apr_interval_time_t mcpgw_upstream_request_timeout(const mcpgw_upstream_t *u)
+{
+    return u->request_timeout;
+}
+
 int mcpgw_upstream_destroyed(const mcpgw_upstream_t *u)
 {
     return u->destroyed;

@@ -74,6 +74,9 @@ void mcpgw_upstream_set_health(mcpgw_upstream_t *u, apr_interval_time_t interval
 typedef void (*mcpgw_upstream_settled_fn)(void *baton, int ok, const char *error);
 void mcpgw_upstream_when_settled(mcpgw_upstream_t *u, mcpgw_upstream_settled_fn fn, void *baton);
 
+/* How long a request may take (tool_execution_timeout). */
+apr_interval_time_t mcpgw_upstream_request_timeout(const mcpgw_upstream_t *u);
+
 /* 1 once mcpgw_upstream_destroy ran (the struct lives until the loop's round ends). */
 int mcpgw_upstream_destroyed(const mcpgw_upstream_t *u);
 
