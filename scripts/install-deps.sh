@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  apache2 apache2-dev libapr1-dev libaprutil1-dev
+  build-essential apache2 apache2-utils apache2-dev libapr1-dev libaprutil1-dev
   libjansson-dev libcurl4-openssl-dev pkg-config
   check clang libclang-rt-14-dev valgrind wrk curl
   nodejs npm
