@@ -182,32 +182,41 @@ apr_status_t mcpgw_state_apply_keys(apr_pool_t *pool, mcpgw_gateway_config_t *cf
     return APR_SUCCESS;
 }
 
+/* The state keeps, per kind of object, a list of records and a list of tombstones (ids of
+ * deleted objects). Recording one removes its tombstone; deleting one removes its record. */
+static void put_record(json_t *state, const char *list, const char *tombstones,
+                       const char *id_field, json_t *record)
+{
+    const char *id = mcpgw_json_string(record, id_field);
+    drop_by(json_object_get(state, list), id_field, id);
+    drop_by(json_object_get(state, tombstones), NULL, id);
+    json_array_append_new(json_object_get(state, list), record);
+}
+
+static void bury(json_t *state, const char *list, const char *tombstones, const char *id_field,
+                 const char *id)
+{
+    drop_by(json_object_get(state, list), id_field, id);
+    drop_by(json_object_get(state, tombstones), NULL, id);
+    json_array_append_new(json_object_get(state, tombstones), json_string(id));
+}
+
 void mcpgw_state_put_key(json_t *state, json_t *key_state_json)
 {
-    const char *name = mcpgw_json_string(key_state_json, "name");
-    drop_by(json_object_get(state, "keys"), "name", name);
-    drop_by(json_object_get(state, "deleted_keys"), NULL, name);
-    json_array_append_new(json_object_get(state, "keys"), key_state_json);
+    put_record(state, "keys", "deleted_keys", "name", key_state_json);
 }
 
 void mcpgw_state_delete_key(json_t *state, const char *name)
 {
-    drop_by(json_object_get(state, "keys"), "name", name);
-    drop_by(json_object_get(state, "deleted_keys"), NULL, name);
-    json_array_append_new(json_object_get(state, "deleted_keys"), json_string(name));
+    bury(state, "keys", "deleted_keys", "name", name);
 }
 
 void mcpgw_state_put_client(json_t *state, json_t *client_json)
 {
-    const char *id = mcpgw_json_string(client_json, "client_id");
-    drop_by(json_object_get(state, "clients"), "client_id", id);
-    drop_by(json_object_get(state, "deleted"), NULL, id);
-    json_array_append_new(json_object_get(state, "clients"), client_json);
+    put_record(state, "clients", "deleted", "client_id", client_json);
 }
 
 void mcpgw_state_delete_client(json_t *state, const char *client_id)
 {
-    drop_by(json_object_get(state, "clients"), "client_id", client_id);
-    drop_by(json_object_get(state, "deleted"), NULL, client_id);
-    json_array_append_new(json_object_get(state, "deleted"), json_string(client_id));
+    bury(state, "clients", "deleted", "client_id", client_id);
 }

@@ -11,6 +11,7 @@
  * Every change is persisted (mcpgw_state) before it is answered. Authentication and the
  * stdio command allow-list are checked by the httpd child before a request gets here. */
 #include "mcpgw_engine_internal.h"
+#include "mcpgw_admin_reply.h"
 #include "mcpgw_json.h"
 #include "mcpgw_log.h"
 #include "mcpgw_state.h"
@@ -38,14 +39,12 @@ static void answer(engine_conn_t *conn, int status, json_t *body)
 /* The reference product's error body (its clients parse it). */
 static void answer_error(engine_conn_t *conn, int status, const char *message)
 {
-    answer(conn, status, json_pack("{s:b, s:i, s:{s:s}, s:{}}", "is_bifrost_error", 0,
-                                   "status_code", status, "error", "message", message,
-                                   "extra_fields"));
+    answer(conn, status, mcpgw_admin_reply_error(status, message));
 }
 
 static void answer_success(engine_conn_t *conn, const char *message)
 {
-    answer(conn, 200, json_pack("{s:s, s:s}", "status", "success", "message", message));
+    answer(conn, 200, mcpgw_admin_reply_success(message));
 }
 
 static int persist(mcpgw_engine_t *engine)

@@ -8,6 +8,7 @@
  *   PUT    /key/{name}     change is_active and mcp_configs (and the value, if given)
  *   DELETE /key/{name}     remove */
 #include "mcpgw_engine_internal.h"
+#include "mcpgw_admin_reply.h"
 #include "mcpgw_json.h"
 #include "mcpgw_log.h"
 #include "mcpgw_state.h"
@@ -188,8 +189,7 @@ void engine_keys_admin(engine_conn_t *conn, const char *method, const char *path
             install(engine, name, NULL, NULL);
             mcpgw_state_delete_key(engine->state, name);
             engine_admin_persist(engine);
-            engine_admin_answer(conn, 200, json_pack("{s:s, s:s}", "status", "success", "message",
-                                                     "Virtual key removed successfully"));
+            engine_admin_answer(conn, 200, mcpgw_admin_reply_success("Virtual key removed successfully"));
         }
         else
             engine_admin_error(conn, 405, "Method not allowed");

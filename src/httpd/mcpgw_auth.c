@@ -57,7 +57,7 @@ int mcpgw_auth_unauthorized(request_rec *r)
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer realm=\"mcp-gateway\"");
     ap_custom_response(r, HTTP_UNAUTHORIZED,
                        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,"
-                       "\"message\":\"Unauthorized: a valid virtual key is required\"}}");
+                       "\"message\":\"" MCPGW_AUTH_REFUSAL "\"}}");
     return HTTP_UNAUTHORIZED;
 }
 

@@ -9,6 +9,9 @@
 
 #define MCPGW_AUTH_TYPE "MCPGatewayKey"
 
+/* The whole of what a refused caller learns (never whether a key was unknown or inactive). */
+#define MCPGW_AUTH_REFUSAL "Unauthorized: a valid virtual key is required"
+
 void mcpgw_auth_register_hooks(apr_pool_t *p);
 
 /* 1 when the request was authenticated by a virtual key (r->user is its name). */

@@ -2,6 +2,7 @@
  * stdio commands it may start, then the same relay to the engine as /mcp. The routes
  * themselves are in src/engine/mcpgw_engine_admin.c. */
 #include "mcpgw_handler_admin.h"
+#include "mcpgw_admin_reply.h"
 #include "mcpgw_relay.h"
 #include "mcpgw_json.h"
 
@@ -17,8 +18,7 @@ APLOG_USE_MODULE(mcp_gateway);
 /* The reference product's error body. */
 static int refuse(request_rec *r, int status, const char *message)
 {
-    json_t *body = json_pack("{s:b, s:i, s:{s:s}, s:{}}", "is_bifrost_error", 0, "status_code",
-                             status, "error", "message", message, "extra_fields");
+    json_t *body = mcpgw_admin_reply_error(status, message);
     apr_size_t len;
     const char *text = mcpgw_json_dump(r->pool, body, &len);
     json_decref(body);

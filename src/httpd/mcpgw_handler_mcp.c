@@ -91,7 +91,7 @@ int mcpgw_handler_mcp(request_rec *r)
                       "the /mcp Location needs AuthType MCPGatewayKey)");
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer realm=\"mcp-gateway\"");
         return mcpgw_relay_refuse(r, HTTP_UNAUTHORIZED, -32001,
-                            "Unauthorized: a valid virtual key is required");
+                            MCPGW_AUTH_REFUSAL);
     }
     mcpgw_http_rules_check(r->pool, &head, origin_policy(r, dconf), &verdict);
     if (verdict.status) {
